@@ -1,0 +1,27 @@
+// One list of migrations for both databases; a migration may branch on the dialect where SQL differs.
+import type { Kysely } from 'kysely';
+import { Migrator, type MigrationProvider } from 'kysely/migration';
+import type { Dialect } from '../database.ts';
+import { initial } from './0001_initial.ts';
+
+export interface Migration {
+  up(db: Kysely<any>, dialect: Dialect): Promise<void>;
+}
+
+/** In order; a name once released never changes. */
+const MIGRATIONS: Array<[string, Migration]> = [['0001_initial', initial]];
+
+function provider(dialect: Dialect): MigrationProvider {
+  return {
+    async getMigrations() {
+      return Object.fromEntries(MIGRATIONS.map(([name, m]) => [name, { up: (db: Kysely<any>) => m.up(db, dialect) }]));
+    },
+  };
+}
+
+export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: provider(dialect) });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
