@@ -51,6 +51,10 @@ export async function buildApp(container: Container, options: AppOptions = {}): 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  // A POST with no body at all means "no fields": validate it as {} so defaults and required fields apply.
+  app.addHook('preValidation', async (request) => {
+    if (request.body === undefined && request.method === 'POST' && !request.headers['content-type']) request.body = {};
+  });
   registerErrorHandlers(app);
 
   await app.register(swagger, {

@@ -32,7 +32,7 @@ export function authRoutes(container: Container): FastifyPluginAsyncTypebox {
       schema: {
         tags: ['auth'],
         summary: 'Create a guest account and get tokens',
-        body: Type.Optional(Type.Object({}, { additionalProperties: true })),
+        body: Type.Object({}, { additionalProperties: true }),
         response: { 201: TokenResponse, ...errors(400, 429) },
       },
       config: { rateLimitKind: 'guestLogin' },

@@ -29,8 +29,8 @@ export function conversationRoutes(container: Container): FastifyPluginAsyncType
   const tags = ['conversations'];
   return async (app) => {
     app.post('/conversations', {
-      schema: { tags, summary: 'Create a conversation', body: Type.Optional(CreateBody), response: { 200: Conversation, ...errors(400, 401) } },
-    }, async (request) => conversations.create(userIdOf(request), request.body ?? {}));
+      schema: { tags, summary: 'Create a conversation', body: CreateBody, response: { 200: Conversation, ...errors(400, 401) } },
+    }, async (request) => conversations.create(userIdOf(request), request.body));
 
     app.get('/conversations', {
       schema: {

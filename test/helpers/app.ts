@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import type { FastifyInstance, InjectOptions } from 'fastify';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { loadConfig } from '../../src/config.ts';
 import { createContainer, type Container } from '../../src/container.ts';
 import { buildApp } from '../../src/app.ts';
@@ -44,7 +44,7 @@ export interface TestApp {
   container: Container;
   env: Record<string, string>;
   /** inject with a bearer token. */
-  as(token: string, options: InjectOptions): ReturnType<FastifyInstance['inject']>;
+  as(token: string, options: InjectOptions): Promise<LightMyRequestResponse>;
   guest(): Promise<Guest>;
   close(): Promise<void>;
 }
