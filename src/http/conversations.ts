@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Container } from '../container.ts';
 import { userIdOf } from './authenticate.ts';
 import { signerFor } from './media-urls.ts';
-import { errors, inputItems, Item, ItemList, ListQuery, Metadata } from './schemas.ts';
+import { errors, IncludeQuery, inputItems, Item, ItemList, ListQuery, Metadata } from './schemas.ts';
 
 const Conversation = Type.Object({
   id: Type.String({ example: 'conv_01jg8x0v9q4m6t2w7k3c5r8b1d' }),
@@ -67,13 +67,14 @@ export function conversationRoutes(container: Container): FastifyPluginAsyncType
         tags,
         summary: 'Add up to 20 items',
         params: ConversationParams,
+        querystring: IncludeQuery,
         body: Type.Object({ items: inputItems(1) }, { additionalProperties: false }),
         response: { 200: ItemList, ...errors(400, 401, 404) },
       },
     }, async (request) => conversations.addItems(userIdOf(request), request.params.id, request.body.items, signerFor(container, request)));
 
     app.get('/conversations/:id/items/:item_id', {
-      schema: { tags, summary: 'Get an item', params: ItemParams, response: { 200: Item, ...errors(401, 404) } },
+      schema: { tags, summary: 'Get an item', params: ItemParams, querystring: IncludeQuery, response: { 200: Item, ...errors(401, 404) } },
     }, async (request) => conversations.getItem(userIdOf(request), request.params.id, request.params.item_id, signerFor(container, request)));
 
     app.delete('/conversations/:id/items/:item_id', {

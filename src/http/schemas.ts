@@ -23,11 +23,17 @@ export const Metadata = Type.Record(Type.String({ maxLength: 64 }), Type.String(
   description: 'Up to 16 key-value pairs; keys up to 64 characters, values up to 512.',
 });
 
+/** OpenAI's `include` (extra output fields); accepted for SDK compatibility, Easel always returns full items. */
+const Include = Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())]));
+const IncludeFields = { include: Include, 'include[]': Include };
+export const IncludeQuery = Type.Object(IncludeFields, { additionalProperties: false });
+
 export const ListQuery = Type.Object(
   {
     limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
     after: Type.Optional(Type.String({ maxLength: 100 })),
     order: Type.Union([Type.Literal('asc'), Type.Literal('desc')], { default: 'desc' }),
+    ...IncludeFields,
   },
   { additionalProperties: false },
 );
