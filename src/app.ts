@@ -5,6 +5,7 @@ import swagger from '@fastify/swagger';
 import type { Container } from './container.ts';
 import { ulid } from './lib/ids.ts';
 import { registerErrorHandlers } from './http/errors.ts';
+import { registerSecurity } from './http/security.ts';
 import { validatorCompiler } from './http/validation.ts';
 import { authenticateWith } from './http/authenticate.ts';
 import { ErrorResponse } from './http/schemas.ts';
@@ -56,6 +57,7 @@ export async function buildApp(container: Container, options: AppOptions = {}): 
     if (request.body === undefined && request.method === 'POST' && !request.headers['content-type']) request.body = {};
   });
   registerErrorHandlers(app);
+  registerSecurity(app, config.corsOrigins);
 
   await app.register(swagger, {
     openapi: {

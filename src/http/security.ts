@@ -1,0 +1,35 @@
+// Response hardening every route shares: security headers, and CORS only for origins the operator lists.
+import type { FastifyInstance } from 'fastify';
+
+const API_CSP = "default-src 'none'; frame-ancestors 'none'";
+const ALLOWED_HEADERS = 'authorization, content-type, idempotency-key, x-request-id, prefer';
+const EXPOSED_HEADERS = 'x-request-id, retry-after, etag';
+
+export function registerSecurity(app: FastifyInstance, corsOrigins: string[]): void {
+  const anyOrigin = corsOrigins.includes('*');
+  const allowed = new Set(corsOrigins);
+
+  app.addHook('onRequest', async (request, reply) => {
+    const origin = request.headers.origin;
+    if (!origin || !(anyOrigin || allowed.has(origin))) return;
+    reply.header('access-control-allow-origin', anyOrigin ? '*' : origin);
+    if (!anyOrigin) reply.header('vary', 'Origin');
+    reply.header('access-control-expose-headers', EXPOSED_HEADERS);
+    if (request.method === 'OPTIONS' && request.headers['access-control-request-method']) {
+      reply
+        .header('access-control-allow-methods', 'GET, POST, DELETE, OPTIONS')
+        .header('access-control-allow-headers', ALLOWED_HEADERS)
+        .header('access-control-max-age', '600');
+      return reply.code(204).send();
+    }
+  });
+
+  app.addHook('onSend', async (_request, reply, payload) => {
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'no-referrer');
+    // Pages set their own policy; everything else is data and must never be framed or run.
+    if (!reply.hasHeader('content-security-policy')) reply.header('content-security-policy', API_CSP);
+    if (!reply.hasHeader('x-frame-options')) reply.header('x-frame-options', 'DENY');
+    return payload;
+  });
+}
