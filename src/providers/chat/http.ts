@@ -1,0 +1,56 @@
+// Requests to an upstream over kept-alive connections (node:http; no fetch/WHATWG-stream overhead per chunk).
+import http, { type IncomingMessage } from 'node:http';
+import https from 'node:https';
+
+// One pool per process: connections to the provider are reused across requests.
+const agents = {
+  'http:': new http.Agent({ keepAlive: true, scheduling: 'lifo' }),
+  'https:': new https.Agent({ keepAlive: true, scheduling: 'lifo' }),
+};
+
+export class UpstreamTimeoutError extends Error {
+  override name = 'UpstreamTimeoutError';
+}
+
+export interface UpstreamRequest {
+  method: 'GET' | 'POST';
+  url: URL;
+  headers: Record<string, string>;
+  body?: string;
+  /** Longest silence allowed, waiting for the response or between two chunks of it. */
+  idleTimeoutMs: number;
+  signal?: AbortSignal;
+}
+
+/** Sends the request and resolves with the response once its headers are in; the body is left to read. */
+export async function send(request: UpstreamRequest): Promise<IncomingMessage> {
+  try {
+    return await attempt(request);
+  } catch (error) {
+    // A kept-alive connection the upstream had just closed: the request never reached it, so try once more.
+    if ((error as { staleSocket?: boolean }).staleSocket && !request.signal?.aborted) return attempt(request);
+    throw error;
+  }
+}
+
+function attempt(request: UpstreamRequest): Promise<IncomingMessage> {
+  const { url, body } = request;
+  const client = url.protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    const headers = body === undefined ? request.headers : { ...request.headers, 'content-length': String(Buffer.byteLength(body)) };
+    const req = client.request(url, { method: request.method, headers, agent: agents[url.protocol as 'http:' | 'https:'], signal: request.signal }, resolve);
+    req.setTimeout(request.idleTimeoutMs, () => req.destroy(new UpstreamTimeoutError(`no data from the upstream for ${request.idleTimeoutMs} ms`)));
+    req.once('error', (error: NodeJS.ErrnoException) => {
+      if (req.reusedSocket && error.code === 'ECONNRESET') Object.assign(error, { staleSocket: true });
+      reject(error);
+    });
+    req.end(body);
+  });
+}
+
+/** The whole body; fails on a broken connection or idle timeout like the response itself. */
+export async function readBody(response: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of response) chunks.push(chunk as Buffer);
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+}
