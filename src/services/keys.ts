@@ -1,6 +1,7 @@
 // The JWT key ring, kept in the database so that every instance signs and verifies with the same keys.
-// The newest key signs; older keys keep verifying until retired. An unknown kid triggers one reload,
-// so a key created by another instance is picked up without a restart.
+// The newest key signs; older keys keep verifying until retired. Every instance reloads the ring
+// periodically (so a rotation or retirement elsewhere reaches it), and at once — coalesced, at most
+// once per interval — when a token names a kid it has not seen (a key another instance just made).
 import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
 import type { SecretsRepository } from '../store/db/repositories/secrets.ts';
@@ -13,12 +14,15 @@ interface LoadedKey {
   retired: boolean;
 }
 
-const RELOAD_INTERVAL_MS = 1000;
+const MIN_RELOAD_INTERVAL_MS = 250;
+const PERIODIC_RELOAD_MS = 60_000;
 
 export class KeyRing {
   private readonly secrets: SecretsRepository;
   private keys: LoadedKey[] = [];
   private lastLoad = 0;
+  private pendingReload: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(secrets: SecretsRepository) {
     this.secrets = secrets;
@@ -30,6 +34,12 @@ export class KeyRing {
     if (this.keys.length === 0) {
       await this.rotate();
     }
+    this.timer = setInterval(() => void this.reloadSoon().catch(() => undefined), PERIODIC_RELOAD_MS);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
   }
 
   /** Creates a new signing key; older keys still verify. */
@@ -77,12 +87,27 @@ export class KeyRing {
     return { kid: key.kid, key: key.privateKey };
   }
 
-  /** The public key for a kid, reloading once (throttled) when the kid is new to this instance. */
+  /**
+   * One reload shared by every caller that asks meanwhile, no sooner than the minimum interval after the
+   * last: tokens with made-up kids cannot turn into a database query each.
+   */
+  private reloadSoon(): Promise<void> {
+    this.pendingReload ??= (async () => {
+      const wait = this.lastLoad + MIN_RELOAD_INTERVAL_MS - Date.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      await this.reload();
+    })().finally(() => {
+      this.pendingReload = undefined;
+    });
+    return this.pendingReload;
+  }
+
+  /** The public key for a kid, reloading the ring once when the kid is new to this instance. */
   async verificationKey(kid: string | undefined): Promise<CryptoKey | undefined> {
     const find = () => this.keys.find((k) => k.kid === kid && !k.retired)?.publicKey;
     const key = find();
-    if (key || kid === undefined || Date.now() - this.lastLoad < RELOAD_INTERVAL_MS) return key;
-    await this.reload();
+    if (key || kid === undefined) return key;
+    await this.reloadSoon();
     return find();
   }
 

@@ -183,3 +183,25 @@ describe.each(DATABASES)('auth on %s', (kind) => {
     expect((await t.as(after.token, { method: 'GET', url: '/auth/me' })).statusCode).toBe(200);
   });
 });
+
+describe('key ring across instances', () => {
+  it('a second instance accepts tokens signed with a key made after it loaded, at once', async () => {
+    const a = await startApp('postgres');
+    const { createContainer } = await import('../../src/container.ts');
+    const { loadConfig } = await import('../../src/config.ts');
+    const { buildApp } = await import('../../src/app.ts');
+    const container = await createContainer(loadConfig(a.env));
+    const b = await buildApp(container, { logger: false });
+    try {
+      await a.container.keys.rotate();
+      const guest = await a.guest();
+      // b loaded its ring before the rotation; the unknown kid makes it reload instead of refusing.
+      const res = await b.inject({ method: 'GET', url: '/auth/me', headers: { authorization: `Bearer ${guest.token}` } });
+      expect(res.statusCode).toBe(200);
+    } finally {
+      await b.close();
+      await container.close();
+      await a.close();
+    }
+  });
+});

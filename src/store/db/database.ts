@@ -13,6 +13,8 @@ export type Dialect = 'sqlite' | 'postgres';
 export interface Db {
   kysely: Kysely<Database>;
   dialect: Dialect;
+  /** Connection pool figures for metrics; PostgreSQL only (SQLite has one connection and no pool). */
+  poolStats?: () => { total: number; idle: number; waiting: number };
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -29,9 +31,16 @@ function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
+/** The schema unqualified tables land in (DATABASE_SCHEMA, or the search_path's first, usually public). */
+async function currentSchema(kysely: Kysely<Database>): Promise<string | undefined> {
+  const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(kysely);
+  return rows[0]?.schema ?? undefined;
+}
+
 export async function openDatabase(config: Config['database'], options: { migrate?: boolean } = {}): Promise<Db> {
   let kysely: Kysely<Database>;
   let dialect: Dialect;
+  let poolStats: Db['poolStats'];
   if (config.kind === 'sqlite') {
     fs.mkdirSync(path.dirname(config.file), { recursive: true });
     const sqlite = new SQLite(config.file);
@@ -48,7 +57,10 @@ export async function openDatabase(config: Config['database'], options: { migrat
       const bootstrap = new pg.Client({ connectionString: config.url });
       await bootstrap.connect();
       try {
-        await bootstrap.query(`create schema if not exists ${quoteIdent(schema)}`);
+        await bootstrap.query(`create schema if not exists ${quoteIdent(schema)}`).catch((error: { code?: string }) => {
+          // Two instances starting at once can both pass "if not exists"; the loser's schema is there all the same.
+          if (error.code !== '23505' && error.code !== '42P06') throw error;
+        });
       } finally {
         await bootstrap.end();
       }
@@ -60,12 +72,17 @@ export async function openDatabase(config: Config['database'], options: { migrat
       ...(schema ? { options: `-c search_path=${quoteIdent(schema)}` } : {}),
     });
     kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    poolStats = () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount });
     dialect = 'postgres';
   }
-  if (options.migrate !== false) await migrateToLatest(kysely, dialect);
+  if (options.migrate !== false) {
+    const migrationSchema = dialect === 'postgres' ? await currentSchema(kysely) : undefined;
+    await migrateToLatest(kysely, dialect, migrationSchema);
+  }
   return {
     kysely,
     dialect,
+    ...(poolStats ? { poolStats } : {}),
     async ping() {
       await sql`select 1`.execute(kysely);
     },

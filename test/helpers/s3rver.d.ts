@@ -1,0 +1,18 @@
+// s3rver ships no types; only what the tests use.
+declare module 's3rver' {
+  import type { Server, AddressInfo } from 'node:net';
+  interface S3rverOptions {
+    port?: number;
+    address?: string;
+    silent?: boolean;
+    directory?: string;
+    resetOnClose?: boolean;
+    configureBuckets?: Array<{ name: string; configs?: Array<string | Buffer> }>;
+  }
+  export default class S3rver {
+    constructor(options?: S3rverOptions);
+    httpServer: Server & { closeAllConnections(): void };
+    run(): Promise<AddressInfo>;
+    close(): Promise<void>;
+  }
+}
