@@ -62,6 +62,50 @@ export interface MediaTable {
   created_at: number;
 }
 
+export interface ApiKeysTable {
+  id: string;
+  user_id: string;
+  name: string;
+  key_hash: string;
+  /** The key's first and last characters, so a user can tell keys apart. */
+  prefix: string;
+  suffix: string;
+  created_at: number;
+  last_used_at: number | null;
+  expires_at: number | null;
+}
+
+export interface UsageTable {
+  user_id: string;
+  /** UTC day, YYYY-MM-DD. */
+  day: string;
+  kind: 'image' | 'chat';
+  model: string;
+  /** Image size; '' for chat. */
+  size: string;
+  /** Images generated, or chat completions. */
+  count: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+}
+
+export interface IdempotencyKeysTable {
+  user_id: string;
+  /** The client's Idempotency-Key header. */
+  key: string;
+  /** SHA-256 of method, path, user and body: the same key with another request is a conflict. */
+  request_hash: string;
+  state: 'in_flight' | 'completed';
+  /** Random per request that claimed the key; only that request completes or releases it. */
+  claim_id: string;
+  /** The response to replay, once completed; a null body means it was too large to keep. */
+  response_status: number | null;
+  response_type: string | null;
+  response_body: string | null;
+  created_at: number;
+  expires_at: number;
+}
+
 export interface Database {
   users: UsersTable;
   refresh_tokens: RefreshTokensTable;
@@ -70,6 +114,9 @@ export interface Database {
   conversations: ConversationsTable;
   items: ItemsTable;
   media: MediaTable;
+  api_keys: ApiKeysTable;
+  usage: UsageTable;
+  idempotency_keys: IdempotencyKeysTable;
 }
 
 export type User = Selectable<UsersTable>;
@@ -77,3 +124,6 @@ export type ConversationRow = Selectable<ConversationsTable>;
 export type ItemRow = Selectable<ItemsTable>;
 export type NewItemRow = Insertable<ItemsTable>;
 export type MediaRow = Selectable<MediaTable>;
+export type ApiKeyRow = Selectable<ApiKeysTable>;
+export type UsageRow = Selectable<UsageTable>;
+export type IdempotencyRow = Selectable<IdempotencyKeysTable>;
