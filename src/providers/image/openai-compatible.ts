@@ -1,0 +1,371 @@
+// Any OpenAI-compatible image server (OpenAI, LocalAI, stable-diffusion front ends, …). It may answer with
+// base64 (gpt-image style) or with short-lived URLs (dall-e style), which are downloaded at once. Every
+// failure becomes a provider_error whose message says what went wrong and never carries the API key.
+import { ApiError, providerError } from '../../lib/errors.ts';
+import type { ProviderEndpoint } from '../../config.ts';
+import type { ModelInfo } from '../models.ts';
+import { EXTENSIONS } from '../../store/media/signing.ts';
+import { UPSTREAM_RETRY, upstreamVerdict, withRetry, type RetryPolicy } from '../retry.ts';
+import { Deadline } from './deadline.ts';
+import { chunksOf, readSse } from './sse.ts';
+import type {
+  EditRequest,
+  GenerateRequest,
+  GeneratedImage,
+  ImageBatch,
+  ImageJob,
+  ImageOptions,
+  ImageProvider,
+  ImageStreamEvent,
+  ImageUsage,
+} from './provider.ts';
+
+/** The model used when the caller names none and the provider does not say which it used. */
+export const UPSTREAM_DEFAULT_MODEL = 'default';
+const MODELS_TIMEOUT_MS = 10_000;
+const ERROR_BODY_LIMIT = 16 * 1024;
+/** Names that mark an upstream model as an image model, when the upstream also lists others. */
+const IMAGE_MODEL_NAME = /image|dall-e|diffusion|sdxl|flux|kandinsky|imagen|sd-|sd3/i;
+
+/** Refused connections and 429/503 answers are tried again (see retry.ts): image calls are billed, nothing else is. */
+const judge = upstreamVerdict((res: Response) => ({ status: res.status, retryAfter: res.headers.get('retry-after') }));
+
+/** What Easel knows about well-known model families; an unknown model gets the choices that work everywhere. */
+export function modelTraits(model: string | undefined): { acceptsResponseFormat: boolean; maxN: number; streams: boolean } {
+  const name = (model ?? '').toLowerCase();
+  return {
+    // gpt-image models reject response_format and always answer base64; dall-e models take it.
+    acceptsResponseFormat: name.startsWith('dall-e'),
+    maxN: name.startsWith('dall-e-3') ? 1 : 10,
+    streams: /^(gpt-image|chatgpt-image)/.test(name),
+  };
+}
+
+/** The API root: a base given with a version segment (…/v1) is kept, one without gets /v1. */
+export function apiBase(url: string): string {
+  const parsed = new URL(url);
+  const path = parsed.pathname.replace(/\/+$/, '');
+  return `${parsed.origin}${path}${/\/v\d+[a-z0-9]*(\/|$)/i.test(path) ? '' : '/v1'}`;
+}
+
+interface UpstreamImage {
+  b64_json?: unknown;
+  url?: unknown;
+  revised_prompt?: unknown;
+}
+
+function isUsage(value: unknown): value is ImageUsage {
+  return typeof value === 'object' && value !== null && typeof (value as ImageUsage).total_tokens === 'number';
+}
+
+function decodeBase64(value: string, what: string): Buffer {
+  const clean = value.replace(/\s+/g, '');
+  if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(clean)) throw providerError(`Image provider returned ${what} that is not valid base64`);
+  return Buffer.from(clean, 'base64');
+}
+
+export class OpenAICompatibleImageProvider implements ImageProvider {
+  readonly kind = 'openai-compatible' as const;
+  private readonly base: string;
+  private readonly apiKey: string | undefined;
+  private readonly timeoutMs: number;
+  private readonly maxImageBytes: number;
+  private readonly modelsCacheTtlMs: number;
+  private readonly retry: RetryPolicy;
+  private modelsCache: { models: ModelInfo[]; expires: number } | undefined;
+
+  constructor(endpoint: ProviderEndpoint, options: { maxImageBytes: number; modelsCacheTtlSeconds: number; retry?: RetryPolicy }) {
+    this.base = apiBase(endpoint.url);
+    this.apiKey = endpoint.apiKey;
+    this.timeoutMs = endpoint.timeoutMs;
+    this.maxImageBytes = options.maxImageBytes;
+    this.modelsCacheTtlMs = options.modelsCacheTtlSeconds * 1000;
+    this.retry = options.retry ?? UPSTREAM_RETRY;
+  }
+
+  // ---- public operations -------------------------------------------------------------------------
+
+  async listModels(): Promise<ModelInfo[]> {
+    if (this.modelsCache && this.modelsCache.expires > Date.now()) return this.modelsCache.models;
+    let listed: Array<{ id: string; created?: unknown; owned_by?: unknown }> = [];
+    try {
+      const res = await fetch(`${this.base}/models`, { headers: this.headers(), signal: AbortSignal.timeout(Math.min(this.timeoutMs, MODELS_TIMEOUT_MS)) });
+      const body = res.ok ? ((await res.json()) as { data?: unknown }) : undefined;
+      if (Array.isArray(body?.data)) listed = body.data.filter((m): m is { id: string } => typeof m?.id === 'string');
+    } catch {
+      // An unreachable image provider lists no models; /v1/models still answers with the rest.
+    }
+    // A dedicated image server lists only image models; a shared one (OpenAI itself) lists everything.
+    const images = listed.filter((m) => IMAGE_MODEL_NAME.test(m.id));
+    const models: ModelInfo[] = (images.length > 0 ? images : listed).map((m) => ({
+      id: m.id,
+      object: 'model',
+      created: typeof m.created === 'number' ? m.created : 0,
+      owned_by: typeof m.owned_by === 'string' ? m.owned_by : 'image-provider',
+      capabilities: ['image_generation', 'image_edit'],
+    }));
+    this.modelsCache = { models, expires: Date.now() + this.modelsCacheTtlMs };
+    return models;
+  }
+
+  async generate(request: GenerateRequest): Promise<ImageBatch> {
+    return this.guard(async (deadline) => {
+      const res = await this.post('/images/generations', this.generationBody(request, false, 0), deadline);
+      return this.readBatch(res, request, deadline.signal);
+    });
+  }
+
+  async edit(request: EditRequest): Promise<ImageBatch> {
+    return this.guard(async (deadline) => {
+      const res = await this.post('/images/edits', this.editForm(request, false, 0), deadline);
+      return this.readBatch(res, request, deadline.signal);
+    });
+  }
+
+  /** Relays the upstream's own stream when the model streams; otherwise the final image alone. */
+  async *stream(job: ImageJob, partialImages: number): AsyncIterable<ImageStreamEvent> {
+    const request = { ...job.request, n: 1 };
+    const streams = modelTraits(request.model).streams;
+    const cancel = new AbortController();
+    const deadline = new Deadline(this.timeoutMs, cancel.signal);
+    const signal = deadline.signal;
+    try {
+      const body = job.operation === 'generate'
+        ? this.generationBody(request, streams, partialImages)
+        : this.editForm({ ...(request as EditRequest) }, streams, partialImages);
+      const res = await this.post(job.operation === 'generate' ? '/images/generations' : '/images/edits', body, deadline);
+      if (!(res.headers.get('content-type') ?? '').includes('text/event-stream')) {
+        const batch = await this.readBatch(res, request, signal);
+        yield { type: 'completed', image: batch.images[0]!, model: batch.model, usage: batch.usage };
+        return;
+      }
+      let partials = 0;
+      for await (const message of readSse(res.body!)) {
+        if (message.data === '[DONE]') continue;
+        let event: Record<string, unknown>;
+        try {
+          event = JSON.parse(message.data) as Record<string, unknown>;
+        } catch {
+          throw providerError('Image provider sent a stream event that is not JSON');
+        }
+        if (message.event === 'error' || event.error) throw providerError(`Image provider stream failed: ${this.detailOf(event) || 'unknown error'}`);
+        const type = String(event.type ?? message.event ?? '');
+        if (typeof event.b64_json !== 'string') continue;
+        if (type.endsWith('.partial_image')) {
+          const index = typeof event.partial_image_index === 'number' ? event.partial_image_index : partials;
+          partials++;
+          yield { type: 'partial', index, bytes: this.checkSize(decodeBase64(event.b64_json, 'a partial image')) };
+        } else if (type.endsWith('.completed')) {
+          const image = { bytes: this.checkSize(decodeBase64(event.b64_json, 'an image')) };
+          yield { type: 'completed', image, model: request.model ?? this.modelOf(event), usage: isUsage(event.usage) ? event.usage : undefined };
+          return;
+        }
+      }
+      throw providerError('Image provider ended its stream before the image was complete');
+    } catch (error) {
+      throw this.failure(error, deadline);
+    } finally {
+      deadline.disarm();
+      // Stops the upstream when the caller stops listening (or when done: a no-op).
+      cancel.abort();
+    }
+  }
+
+  // ---- requests ----------------------------------------------------------------------------------
+
+  private headers(extra: Record<string, string> = {}): Record<string, string> {
+    return { ...(this.apiKey ? { authorization: `Bearer ${this.apiKey}` } : {}), ...extra };
+  }
+
+  private options(options: ImageOptions): Record<string, string | number> {
+    return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined && v !== null)) as Record<string, string | number>;
+  }
+
+  private generationBody(request: GenerateRequest, stream: boolean, partialImages: number): string {
+    const traits = modelTraits(request.model);
+    return JSON.stringify({
+      prompt: request.prompt,
+      n: Math.min(request.n, traits.maxN),
+      size: request.size,
+      ...(request.model ? { model: request.model } : {}),
+      // Asking for base64 spares a download, but only models known to take response_format get it.
+      ...(traits.acceptsResponseFormat ? { response_format: 'b64_json' } : {}),
+      ...this.options(request.options),
+      ...(stream ? { stream: true, partial_images: partialImages } : {}),
+    });
+  }
+
+  private editForm(request: EditRequest, stream: boolean, partialImages: number): FormData {
+    const traits = modelTraits(request.model);
+    const form = new FormData();
+    const field = request.images.length === 1 ? 'image' : 'image[]';
+    request.images.forEach((image, i) => {
+      form.append(field, new Blob([new Uint8Array(image.bytes)], { type: image.mime }), `image-${i + 1}.${EXTENSIONS[image.mime]}`);
+    });
+    if (request.mask) form.append('mask', new Blob([new Uint8Array(request.mask.bytes)], { type: request.mask.mime }), 'mask.png');
+    form.append('prompt', request.prompt);
+    form.append('n', String(Math.min(request.n, traits.maxN)));
+    if (request.size !== 'auto') form.append('size', request.size);
+    if (request.model) form.append('model', request.model);
+    if (traits.acceptsResponseFormat) form.append('response_format', 'b64_json');
+    for (const [key, value] of Object.entries(this.options(request.options))) form.append(key, String(value));
+    if (stream) {
+      form.append('stream', 'true');
+      form.append('partial_images', String(partialImages));
+    }
+    return form;
+  }
+
+  /** One request, tried again only when the provider cannot have started on it; each attempt gets the full timeout. */
+  private async post(path: string, body: string | FormData, deadline: Deadline): Promise<Response> {
+    const headers = this.headers(typeof body === 'string' ? { 'content-type': 'application/json' } : {});
+    const attempt = async () => {
+      deadline.arm();
+      try {
+        return await fetch(`${this.base}${path}`, { method: 'POST', headers, body, signal: deadline.signal });
+      } catch (error) {
+        deadline.disarm();
+        throw error;
+      }
+    };
+    const res = await withRetry(attempt, judge, {
+      policy: this.retry,
+      discard: (refused) => {
+        deadline.disarm();
+        void refused.body?.cancel().catch(() => undefined);
+      },
+    });
+    if (!res.ok) {
+      const detail = await this.errorDetail(res);
+      throw providerError(`Image provider returned HTTP ${res.status}${detail ? `: ${detail}` : ''}`);
+    }
+    return res;
+  }
+
+  /** Runs one upstream exchange under the provider timeout, mapping every failure to a provider_error. */
+  private async guard<T>(run: (deadline: Deadline) => Promise<T>): Promise<T> {
+    const deadline = new Deadline(this.timeoutMs);
+    try {
+      return await run(deadline);
+    } catch (error) {
+      throw this.failure(error, deadline);
+    } finally {
+      deadline.disarm();
+    }
+  }
+
+  // ---- responses ---------------------------------------------------------------------------------
+
+  private async readBatch(res: Response, request: GenerateRequest, signal: AbortSignal): Promise<ImageBatch> {
+    // Base64 is 4/3 of the bytes; allow a full batch of the largest images plus the JSON around them.
+    const limit = Math.ceil((this.maxImageBytes * 4) / 3) * Math.max(1, request.n) + 1024 * 1024;
+    const text = (await this.readCapped(res, limit, 'answer')).toString('utf8');
+    let body: { data?: unknown; model?: unknown; usage?: unknown };
+    try {
+      body = JSON.parse(text) as typeof body;
+    } catch {
+      throw providerError('Image provider returned a response that is not JSON');
+    }
+    if (!body || !Array.isArray(body.data)) throw providerError('Image provider returned an unexpected response: no data array');
+    const images = await Promise.all(
+      (body.data as UpstreamImage[]).map(async (item): Promise<GeneratedImage> => {
+        const revisedPrompt = typeof item?.revised_prompt === 'string' ? item.revised_prompt : undefined;
+        if (typeof item?.b64_json === 'string') return { bytes: this.checkSize(decodeBase64(item.b64_json, 'an image')), revisedPrompt };
+        if (typeof item?.url === 'string') return { bytes: await this.download(item.url, signal), revisedPrompt };
+        throw providerError('Image provider returned an image with neither b64_json nor url');
+      }),
+    );
+    return { images, model: request.model ?? this.modelOf(body), usage: isUsage(body.usage) ? body.usage : undefined };
+  }
+
+  /** Fetches an image the provider answered with as a URL; the key goes only to the provider's own origin. */
+  private async download(url: string, signal: AbortSignal): Promise<Buffer> {
+    const dataUrl = /^data:image\/[a-z+.-]+;base64,(.*)$/is.exec(url);
+    if (dataUrl) return this.checkSize(decodeBase64(dataUrl[1]!, 'an image'));
+    let target: URL;
+    try {
+      target = new URL(url, `${this.base}/`);
+    } catch {
+      throw providerError('Image provider returned an invalid image URL');
+    }
+    if (target.protocol !== 'http:' && target.protocol !== 'https:') throw providerError('Image provider returned an image URL that is not http(s)');
+    const sameOrigin = target.origin === new URL(this.base).origin;
+    const res = await fetch(target, { headers: sameOrigin ? this.headers() : {}, signal });
+    if (!res.ok) {
+      await res.body?.cancel();
+      throw providerError(`Could not download an image from the image provider's URL (HTTP ${res.status})`);
+    }
+    return this.readCapped(res, this.maxImageBytes, 'image');
+  }
+
+  /** Reads a body, refusing to hold more than `limit` bytes. */
+  private async readCapped(res: Response, limit: number, what: 'answer' | 'image'): Promise<Buffer> {
+    const tooLarge = () => providerError(`Image provider returned an ${what} larger than Easel accepts (${limit} bytes)`);
+    if (Number(res.headers.get('content-length') ?? 0) > limit) {
+      await res.body?.cancel();
+      throw tooLarge();
+    }
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    if (res.body) {
+      for await (const chunk of chunksOf(res.body)) {
+        total += chunk.byteLength;
+        // Leaving the loop cancels the rest of the body.
+        if (total > limit) throw tooLarge();
+        chunks.push(chunk);
+      }
+    }
+    return Buffer.concat(chunks);
+  }
+
+  private checkSize(bytes: Buffer): Buffer {
+    if (bytes.length > this.maxImageBytes) throw providerError(`Image provider returned an image larger than Easel accepts (${this.maxImageBytes} bytes)`);
+    return bytes;
+  }
+
+  private modelOf(body: { model?: unknown }): string {
+    return typeof body.model === 'string' && body.model ? body.model : UPSTREAM_DEFAULT_MODEL;
+  }
+
+  // ---- errors ------------------------------------------------------------------------------------
+
+  /** The upstream's own error message, if it sent a JSON one (bounded, without the key). */
+  private async errorDetail(res: Response): Promise<string> {
+    try {
+      const text = (await this.readCapped(res, ERROR_BODY_LIMIT, 'answer')).toString('utf8');
+      return this.detailOf(JSON.parse(text));
+    } catch {
+      return '';
+    }
+  }
+
+  private detailOf(body: unknown): string {
+    const b = body as { error?: unknown; message?: unknown; detail?: unknown } | null;
+    const error = b?.error as { message?: unknown } | string | undefined;
+    const message = typeof error === 'string' ? error : (error?.message ?? b?.message ?? b?.detail);
+    return typeof message === 'string' ? this.scrub(message).slice(0, 300) : '';
+  }
+
+  private scrub(text: string): string {
+    return this.apiKey ? text.split(this.apiKey).join('[redacted]') : text;
+  }
+
+  private failure(error: unknown, deadline: Deadline): ApiError {
+    if (error instanceof ApiError) return new ApiError(error.status, error.type, this.scrub(error.message), { param: error.param, code: error.code });
+    if (deadline.timedOut) {
+      return providerError(`Image provider did not answer within ${Math.round(this.timeoutMs / 1000)} s`, error);
+    }
+    const code = ((error as { cause?: { code?: unknown } })?.cause?.code ?? (error as { code?: unknown })?.code) as string | undefined;
+    const reason: Record<string, string> = {
+      ECONNREFUSED: 'connection refused',
+      ENOTFOUND: 'host not found',
+      EAI_AGAIN: 'host not found',
+      ECONNRESET: 'connection reset',
+      UND_ERR_SOCKET: 'connection closed',
+      UND_ERR_HEADERS_TIMEOUT: 'no answer in time',
+      UND_ERR_BODY_TIMEOUT: 'no answer in time',
+    };
+    const why = code && reason[code] ? reason[code] : 'request failed';
+    return providerError(`Could not reach the image provider (${why})`, error);
+  }
+}
