@@ -36,6 +36,17 @@ function validationError(errors: AjvError[], context: string | undefined): ApiEr
       const label = param ? `'${param}'` : 'the request body';
       return new ApiError(400, 'invalid_request_error', `Invalid type for ${label}: expected ${error.params.type}.`, { param, code: 'invalid_type' });
     }
+    case 'const':
+    case 'enum': {
+      // A union of literals fails once per branch: together the branches are the allowed values.
+      const allowed = errors
+        .filter((e) => e.instancePath === error.instancePath && (e.keyword === 'const' || e.keyword === 'enum'))
+        .flatMap((e) => (e.keyword === 'enum' ? (e.params.allowedValues as unknown[]) : [e.params.allowedValue]));
+      const param = paramName(error.instancePath);
+      const label = param ? `'${param}'` : 'the request body';
+      const list = allowed.map((v) => JSON.stringify(v)).join(', ');
+      return new ApiError(400, 'invalid_request_error', `Invalid value for ${label}: expected one of ${list}.`, { param, code: 'invalid_value' });
+    }
     default: {
       const param = paramName(error.instancePath);
       const label = param ? `'${param}'` : 'the request body';
@@ -65,6 +76,10 @@ export function toApiError(error: unknown): ApiError {
       return new ApiError(413, 'invalid_request_error', 'Request body is too large.', { code: 'payload_too_large' });
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new ApiError(415, 'invalid_request_error', 'Unsupported Content-Type; send application/json.', { code: 'unsupported_media_type' });
+    case 'FST_ERR_BAD_URL':
+      return new ApiError(400, 'invalid_request_error', 'The URL path is not valid: it has a malformed percent-encoding.', { code: 'invalid_url' });
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new ApiError(414, 'invalid_request_error', 'A segment of the URL path is too long.', { code: 'uri_too_long' });
   }
   const status = typeof e.statusCode === 'number' ? e.statusCode : 500;
   if (status >= 400 && status < 500) {
@@ -75,6 +90,15 @@ export function toApiError(error: unknown): ApiError {
 
 export function sendError(reply: FastifyReply, error: ApiError): FastifyReply {
   return reply.code(error.status).headers(error.headers).type('application/json; charset=utf-8').send(error.toBody());
+}
+
+/**
+ * Fastify's `frameworkErrors`: a path the router cannot decode or a parameter over its length limit is
+ * answered before any route or hook runs, so the request id and the error shape are set here.
+ */
+export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  reply.header('x-request-id', request.id);
+  sendError(reply, toApiError(error));
 }
 
 export function registerErrorHandlers(app: FastifyInstance): void {

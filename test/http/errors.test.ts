@@ -66,6 +66,14 @@ describe('errors are OpenAI-shaped', () => {
     expect(res.json().error).toMatchObject({ type: 'invalid_request_error', param: 'metadata.a' });
   });
 
+  it('names the allowed values of an enumerated field', async () => {
+    const conv = (await t.as(guest.token, { method: 'POST', url: '/v1/conversations', payload: {} })).json();
+    const res = await t.as(guest.token, { method: 'GET', url: `/v1/conversations/${conv.id}/items?order=sideways` });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error).toMatchObject({ param: 'order', code: 'invalid_value' });
+    expect(res.json().error.message).toBe(`Invalid value for 'order': expected one of "asc", "desc".`);
+  });
+
   it('echoes a safe x-request-id and replaces an unsafe one', async () => {
     const kept = await t.app.inject({ method: 'GET', url: '/healthz', headers: { 'x-request-id': 'abc-123' } });
     expect(kept.headers['x-request-id']).toBe('abc-123');
