@@ -1,6 +1,7 @@
 // Every error leaves Easel in OpenAI's shape: {error: {message, type, param, code}}.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, type ErrorType } from '../lib/errors.ts';
+import { setSecurityHeaders } from './security.ts';
 
 interface AjvError {
   keyword: string;
@@ -98,6 +99,7 @@ export function sendError(reply: FastifyReply, error: ApiError): FastifyReply {
  */
 export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   reply.header('x-request-id', request.id);
+  setSecurityHeaders(reply);
   sendError(reply, toApiError(error));
 }
 

@@ -46,7 +46,8 @@ const TextPart = Type.Object({
 });
 const ImagePart = Type.Object({
   type: Type.Literal('input_image'),
-  image_url: Type.Optional(Type.Union([Type.String({ maxLength: 8192 }), Type.Null()])),
+  // Web or inline image URLs only: a javascript: or file: URL stored here would reach every reader.
+  image_url: Type.Optional(Type.Union([Type.String({ maxLength: 8192, pattern: '^(https?://|data:image/)' }), Type.Null()])),
   file_id: Type.Optional(Type.Union([Type.String({ maxLength: 100 }), Type.Null()])),
   detail: Type.Optional(Type.String()),
 });

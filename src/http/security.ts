@@ -1,5 +1,5 @@
 // Response hardening every route shares: security headers, and CORS only for origins the operator lists.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 
 const API_CSP = "default-src 'none'; frame-ancestors 'none'";
 const ALLOWED_HEADERS = 'authorization, content-type, idempotency-key, x-request-id, prefer';
@@ -25,11 +25,16 @@ export function registerSecurity(app: FastifyInstance, corsOrigins: string[]): v
   });
 
   app.addHook('onSend', async (_request, reply, payload) => {
-    reply.header('x-content-type-options', 'nosniff');
-    reply.header('referrer-policy', 'no-referrer');
-    // Pages set their own policy; everything else is data and must never be framed or run.
-    if (!reply.hasHeader('content-security-policy')) reply.header('content-security-policy', API_CSP);
-    if (!reply.hasHeader('x-frame-options')) reply.header('x-frame-options', 'DENY');
+    setSecurityHeaders(reply);
     return payload;
   });
+}
+
+/** The headers every answer carries; also called where Fastify answers before any hook runs. */
+export function setSecurityHeaders(reply: FastifyReply): void {
+  reply.header('x-content-type-options', 'nosniff');
+  reply.header('referrer-policy', 'no-referrer');
+  // Pages set their own policy; everything else is data and must never be framed or run.
+  if (!reply.hasHeader('content-security-policy')) reply.header('content-security-policy', API_CSP);
+  if (!reply.hasHeader('x-frame-options')) reply.header('x-frame-options', 'DENY');
 }

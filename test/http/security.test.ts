@@ -23,6 +23,34 @@ describe('security headers and CORS', () => {
     }
   });
 
+  it('sets them too where Fastify answers before any hook (undecodable paths)', async () => {
+    const res = await closed.app.inject({ method: 'GET', url: '/v1/conversations/%' });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error).toMatchObject({ type: 'invalid_request_error', code: 'invalid_url' });
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['content-security-policy']).toContain("default-src 'none'");
+    expect(res.headers['x-request-id']).toBeTruthy();
+  });
+
+  it('refuses script and file URLs as stored image URLs', async () => {
+    const guest = await closed.guest();
+    for (const image_url of ['javascript:alert(1)', 'file:///etc/passwd', 'data:text/html,<script>1</script>']) {
+      const res = await closed.as(guest.token, {
+        method: 'POST',
+        url: '/v1/conversations',
+        payload: { items: [{ role: 'user', content: [{ type: 'input_image', image_url }] }] },
+      });
+      expect(res.statusCode, image_url).toBe(400);
+      expect(res.json().error.param).toBe('items[0].content');
+    }
+    const ok = await closed.as(guest.token, {
+      method: 'POST',
+      url: '/v1/conversations',
+      payload: { items: [{ role: 'user', content: [{ type: 'input_image', image_url: 'https://example.com/cat.png' }] }] },
+    });
+    expect(ok.statusCode).toBe(200);
+  });
+
   it('CORS is off by default', async () => {
     const res = await closed.app.inject({ method: 'GET', url: '/healthz', headers: { origin: 'https://app.example' } });
     expect(res.headers['access-control-allow-origin']).toBeUndefined();
