@@ -34,6 +34,18 @@ function errorResponse(status: number): Schema {
 
 const isErrorRef = (schema: Schema | undefined) => typeof schema?.$ref === 'string' && schema.$ref.replace(/#$/, '') === 'ErrorResponse';
 
+/** Routes that opt in to idempotency (see http/idempotency.ts) document the header that turns it on. */
+const IDEMPOTENCY_HEADERS: Schema = {
+  type: 'object',
+  properties: {
+    'idempotency-key': {
+      type: 'string',
+      maxLength: 255,
+      description: 'Replays the stored answer of an earlier request with the same key and body (24 h) instead of calling the provider again; another body → 409.',
+    },
+  },
+};
+
 /** Every route under /v1, and any route that declares security, takes a bearer token. */
 function isAuthenticated(url: string, schema: Schema): boolean {
   return url.startsWith('/v1/') || (Array.isArray(schema.security) && schema.security.length > 0);
@@ -57,10 +69,17 @@ export function documentRoute(url: string, route: RouteOptions, schema: Schema =
   if (schema.body) implied.push(413, 415);
   if (authenticated) implied.push(401);
   if (schema.params) implied.push(404);
-  if (route.config && (route.config as { rateLimitKind?: string }).rateLimitKind) implied.push(429);
+  const config = (route.config ?? {}) as { rateLimitKind?: string; idempotent?: boolean };
+  if (config.rateLimitKind) implied.push(429);
+  if (config.idempotent) implied.push(409);
   for (const status of implied) responses[status] ??= errorResponse(status);
 
-  return { ...schema, response: responses, ...(authenticated || schema.security ? {} : { security: [] }) };
+  return {
+    ...schema,
+    ...(config.idempotent ? { headers: IDEMPOTENCY_HEADERS } : {}),
+    response: responses,
+    ...(authenticated || schema.security ? {} : { security: [] }),
+  };
 }
 
 export const openapiOptions: SwaggerOptions = {

@@ -5,7 +5,7 @@ import type { FastifyInstance, RouteOptions } from 'fastify';
 import { loadConfig } from '../../src/config.ts';
 import { createContainer, type Container } from '../../src/container.ts';
 import { buildApp } from '../../src/app.ts';
-import { testEnv } from '../helpers/app.ts';
+import { startApp, testEnv } from '../helpers/app.ts';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
 
@@ -146,5 +146,21 @@ describe('OpenAPI document', () => {
     expect(bundle.statusCode).toBe(200);
     const json = await app.inject({ method: 'GET', url: '/docs/json' });
     expect(json.json().openapi).toBe('3.1.0');
+  });
+});
+
+describe('idempotent routes in the spec', () => {
+  it('document the Idempotency-Key header and the 409 it can cause', async () => {
+    const t = await startApp('sqlite');
+    try {
+      const spec = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json();
+      for (const path of ['/v1/images/generations', '/v1/chat/completions']) {
+        const op = spec.paths[path].post;
+        expect(op.parameters.some((p: { in: string; name: string }) => p.in === 'header' && p.name === 'idempotency-key'), path).toBe(true);
+        expect(op.responses['409'], path).toBeDefined();
+      }
+    } finally {
+      await t.close();
+    }
   });
 });
