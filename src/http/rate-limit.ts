@@ -32,6 +32,8 @@ export function rateLimitExceeded(kind: RateLimitKind, limit: RateLimit, retryAf
 export interface RateLimitOptions {
   limits: Record<RateLimitKind, RateLimit>;
   counter: WindowCounter;
+  /** Told of every refused request (metrics). */
+  onLimited?: (kind: RateLimitKind) => void;
 }
 
 /** Installs the limits; call before any route is registered (it watches routes as they are added). */
@@ -61,7 +63,10 @@ export function registerRateLimits(app: FastifyInstance, options: RateLimitOptio
       reply.header('x-ratelimit-limit-requests', limit.max);
       reply.header('x-ratelimit-remaining-requests', Math.max(0, limit.max - hit.count));
       reply.header('x-ratelimit-reset-requests', `${Math.max(1, Math.ceil(hit.resetInMs / 1000))}s`);
-      if (hit.count > limit.max) throw rateLimitExceeded(kind, limit, hit.resetInMs);
+      if (hit.count > limit.max) {
+        options.onLimited?.(kind);
+        throw rateLimitExceeded(kind, limit, hit.resetInMs);
+      }
     };
   };
   const hooks = new Map((Object.keys(LABELS) as RateLimitKind[]).map((kind) => [kind, hookFor(kind)]));

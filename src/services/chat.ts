@@ -2,10 +2,11 @@
 // successful turn (the new user messages and the reply) is appended in one transaction unless store is false.
 import { ApiError, notFound, providerError } from '../lib/errors.ts';
 import { ChatRequest, type ChatParams, type ChatProvider } from '../providers/chat/provider.ts';
-import { DONE_EVENT, ReplyCollector, SseDataReader } from '../providers/chat/stream.ts';
+import { DONE_EVENT, ReplyCollector, SseDataReader, type TokenUsage } from '../providers/chat/stream.ts';
 import { assistantItem, historyToMessages, replyText, userItems } from './chat-messages.ts';
 import type { ConversationsService } from './conversations.ts';
 import type { ItemData, ItemStatus } from './items.ts';
+import type { UsageService } from './usage.ts';
 
 /** OpenAI's request plus Easel's own fields, which never go upstream. */
 export interface ChatCompletionInput extends ChatParams {
@@ -26,10 +27,18 @@ const DONE = Buffer.from(DONE_EVENT);
 export class ChatService {
   private readonly provider: ChatProvider;
   private readonly conversations: ConversationsService;
+  private readonly usage: UsageService | undefined;
 
-  constructor(deps: { provider: ChatProvider; conversations: ConversationsService }) {
+  constructor(deps: { provider: ChatProvider; conversations: ConversationsService; usage?: UsageService }) {
     this.provider = deps.provider;
     this.conversations = deps.conversations;
+    this.usage = deps.usage;
+  }
+
+  /** Counts the upstream's reported tokens for the user. Off the response path: a failed write costs no answer. */
+  private countTokens(userId: string, model: unknown, usage: TokenUsage | null | undefined): void {
+    if (!this.usage || !usage) return;
+    void this.usage.recordTokens(userId, typeof model === 'string' ? model : 'default', usage.prompt_tokens, usage.completion_tokens).catch(() => undefined);
   }
 
   /**
@@ -40,6 +49,7 @@ export class ChatService {
   async complete(userId: string, input: ChatCompletionInput, rawJson?: string): Promise<Buffer | object> {
     const turn = await this.prepare(userId, input, rawJson);
     const completion = await this.provider.complete(turn.request);
+    this.countTokens(userId, completion.body.model ?? input.model, completion.body.usage as TokenUsage | undefined);
     if (turn.conversationId === undefined) return completion.bytes ?? completion.body;
     await this.save(turn, replyText(completion.body), 'completed');
     return { ...completion.body, conversation: { id: turn.conversationId } };
@@ -54,10 +64,10 @@ export class ChatService {
   async stream(userId: string, input: ChatCompletionInput, rawJson: string | undefined, signal: AbortSignal): Promise<AsyncIterable<Uint8Array>> {
     const turn = await this.prepare(userId, input, rawJson);
     const upstream = await this.provider.stream(turn.request, signal);
-    return this.relay(upstream, turn, signal);
+    return this.relay(upstream, turn, signal, (usage) => this.countTokens(userId, input.model, usage));
   }
 
-  private async *relay(upstream: AsyncIterable<Uint8Array>, turn: Turn, signal: AbortSignal): AsyncGenerator<Uint8Array> {
+  private async *relay(upstream: AsyncIterable<Uint8Array>, turn: Turn, signal: AbortSignal, onUsage: (usage: TokenUsage | undefined) => void): AsyncGenerator<Uint8Array> {
     const reader = new SseDataReader();
     const reply = new ReplyCollector(turn.userItems !== undefined);
     try {
@@ -68,6 +78,7 @@ export class ChatService {
     } catch (error) {
       if (!signal.aborted) throw providerError('The chat provider failed while streaming its reply.', error);
     }
+    onUsage(reply.usage);
     if (signal.aborted) {
       await this.save(turn, reply.text, 'incomplete');
       return;
@@ -87,10 +98,11 @@ export class ChatService {
     const conversationId = typeof conversation === 'string' ? conversation : conversation.id;
     await this.own(userId, conversationId);
     const history = historyToMessages(await this.conversations.history(conversationId));
+    const toStore = store === false ? undefined : await this.conversations.withOwnMedia(userId, userItems(params.messages), () => 'messages');
     return {
       request: new ChatRequest({ ...params, messages: [...history, ...params.messages] }),
       conversationId,
-      userItems: store === false ? undefined : userItems(params.messages),
+      userItems: toStore,
     };
   }
 

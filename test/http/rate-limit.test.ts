@@ -47,6 +47,8 @@ describe('guest login rate limit, counted in memory', () => {
     expect(refused.headers['x-request-id']).toBeDefined();
     expect(refused.json().error.message).toContain('guest logins');
     expect(refused.json().error.message).toContain('3/min');
+    const metrics = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toMatch(/easel_rate_limited_total\{kind="guestLogin"\} 1\b/);
   });
 
   it('counts each IP (and each IPv6 /64) on its own', async () => {

@@ -33,11 +33,19 @@ function dataOf(event: string): string | undefined {
   return data;
 }
 
-/** Follows the events of a chat stream: the first choice's text, whether it ended with [DONE] or an error. */
+/** Token counts as OpenAI reports them (`usage` on a completion, or on the last chunk of a stream). */
+export interface TokenUsage {
+  prompt_tokens?: number;
+  completion_tokens?: number;
+}
+
+/** Follows the events of a chat stream: the first choice's text, the usage, whether it ended with [DONE] or an error. */
 export class ReplyCollector {
   text = '';
   done = false;
   failed = false;
+  /** Sent by upstreams on the last chunk when the client asked for stream_options.include_usage. */
+  usage: TokenUsage | undefined;
   private readonly collectText: boolean;
 
   /** Without collectText (nothing will be stored), only [DONE] and error events are looked for. */
@@ -50,9 +58,9 @@ export class ReplyCollector {
       this.done = true;
       return;
     }
-    // Without text to collect, only a chunk that may be an error event is worth parsing.
-    if (!this.collectText && !data.includes('"error"')) return;
-    let chunk: { error?: unknown; choices?: Array<{ index?: number; delta?: { content?: unknown } }> } | null;
+    // Without text to collect, only a chunk that may be an error event or carry usage is worth parsing.
+    if (!this.collectText && !data.includes('"error"') && !data.includes('"usage"')) return;
+    let chunk: { error?: unknown; usage?: TokenUsage | null; choices?: Array<{ index?: number; delta?: { content?: unknown } }> } | null;
     try {
       chunk = JSON.parse(data);
     } catch {
@@ -62,6 +70,7 @@ export class ReplyCollector {
       this.failed = true;
       return;
     }
+    if (chunk?.usage) this.usage = chunk.usage;
     if (!this.collectText) return;
     for (const choice of Array.isArray(chunk?.choices) ? chunk.choices : []) {
       if ((choice.index ?? 0) === 0 && typeof choice.delta?.content === 'string') this.text += choice.delta.content;
