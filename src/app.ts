@@ -1,17 +1,32 @@
 // Builds the Fastify app from the container: plugins, error shape, auth hook and routes.
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RouteOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import swagger from '@fastify/swagger';
+import type { DestinationStream } from 'pino';
 import type { Container } from './container.ts';
 import { ulid } from './lib/ids.ts';
-import { registerErrorHandlers } from './http/errors.ts';
+import { frameworkErrors, registerErrorHandlers } from './http/errors.ts';
 import { registerSecurity } from './http/security.ts';
 import { validatorCompiler } from './http/validation.ts';
 import { authenticateWith } from './http/authenticate.ts';
 import { ErrorResponse } from './http/schemas.ts';
 import { authRoutes } from './http/auth.ts';
-import { healthRoutes } from './http/health.ts';
+import { webRoutes } from './http/web.ts';
+import { healthRoutes, type ReadinessCheck } from './http/health.ts';
+import { registerRateLimits } from './http/rate-limit.ts';
+import { registerIdempotency } from './http/idempotency.ts';
 import { conversationRoutes } from './http/conversations.ts';
+import { imageRoutes } from './http/images.ts';
+import { imageJobRoutes } from './http/image-jobs.ts';
+import { providerRoutes } from './http/providers.ts';
+import { mediaRoutes, signedMediaRoutes } from './http/media.ts';
+import { chatRoutes } from './http/chat.ts';
+import { modelRoutes } from './http/models.ts';
+import { apiKeyRoutes } from './http/api-keys.ts';
+import { usageRoutes } from './http/usage.ts';
+import { metricsRoutes, observeRequests } from './http/metrics.ts';
+import { docsRoutes, openapiOptions } from './http/docs.ts';
+import { createLogger, RequestLogController } from './observability/logger.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -22,18 +37,42 @@ declare module 'fastify' {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** TRUST_PROXY=<n>: believe the nearest n proxies (Fastify's numeric trustProxy, as a typed function). */
+const trustHops = (hops: number) => (_address: string, hop: number) => hop < hops;
+
 export interface AppOptions {
-  /** pino options or false; defaults to the configured level. */
+  /** false for no logs; pino options to adjust Easel's logger; default: the configured level. */
   logger?: boolean | object;
+  /** Where log lines go (tests read them); stdout by default. */
+  logDestination?: DestinationStream;
+  /** Sees every route as it is added (the OpenAPI coverage test lists them this way). */
+  onRoute?: (route: RouteOptions) => void;
 }
+
+/** Configured secrets that must never appear in a log line, whatever logs them. */
+const configuredSecrets = (config: Container['config']): string[] =>
+  [
+    config.llmProvider?.apiKey,
+    config.imageProvider?.apiKey,
+    ...config.providers.providers.map((p) => p.endpoint?.apiKey),
+    config.metricsToken,
+    config.media.store === 's3' ? config.media.s3.secretAccessKey : undefined,
+  ].filter((s): s is string => typeof s === 'string');
 
 export async function buildApp(container: Container, options: AppOptions = {}): Promise<FastifyInstance> {
   const { config } = container;
-  const app = Fastify({
-    logger: options.logger ?? {
+  const logger = options.logger === false
+    ? undefined
+    : await createLogger({
       level: config.logLevel,
-      redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization'], censor: '[redacted]' },
-    },
+      destination: options.logDestination,
+      secrets: configuredSecrets(config),
+      options: typeof options.logger === 'object' ? options.logger : undefined,
+    });
+  const app = Fastify({
+    ...(logger ? { loggerInstance: logger as FastifyBaseLogger } : { logger: false }),
+    // One line per request, written when it completes, with the user and route, instead of Fastify's two.
+    logController: new RequestLogController(),
     bodyLimit: config.bodyLimitBytes,
     // A client's own request id is kept when it is safe to log; otherwise Easel makes one.
     requestIdHeader: false,
@@ -42,8 +81,13 @@ export async function buildApp(container: Container, options: AppOptions = {}): 
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : `req_${ulid()}`;
     },
     return503OnClosing: true,
+    // A path the router cannot decode still gets Easel's error shape and a request id.
+    frameworkErrors,
+    // Behind a reverse proxy, the client's IP (per-IP limits, logs) comes from X-Forwarded-For.
+    trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  if (options.onRoute) app.addHook('onRoute', options.onRoute);
   app.setValidatorCompiler(validatorCompiler);
   // JSON only: a text/plain body is refused with 415 rather than validated as a string.
   app.removeContentTypeParser('text/plain');
@@ -57,23 +101,35 @@ export async function buildApp(container: Container, options: AppOptions = {}): 
     if (request.body === undefined && request.method === 'POST' && !request.headers['content-type']) request.body = {};
   });
   registerErrorHandlers(app);
+  // Before any route: it attaches to routes as they are added.
+  registerRateLimits(app, { limits: config.rateLimits, counter: container.rateCounter, onLimited: (kind) => container.metrics.rateLimited(kind) });
+  registerIdempotency(app, container.idempotency);
   registerSecurity(app, config.corsOrigins);
+  observeRequests(app, container.metrics);
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: { title: 'Easel', version: '0.1.0', description: 'Self-hosted OpenAI-compatible chat and image generation server' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT or sk_ API key' } } },
-      security: [{ bearer: [] }],
-    },
-  });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await app.register(swagger, openapiOptions);
+  await app.register(docsRoutes);
+  await app.register(metricsRoutes(container));
 
   await app.register(authRoutes(container));
-  await app.register(healthRoutes(container, []));
+  await app.register(apiKeyRoutes(container));
+  const readiness: ReadinessCheck[] = [['media', () => container.mediaStore.ping()]];
+  // Rate limits fail open without Redis, so its absence degrades the instance rather than unreadies it.
+  if (container.redis) readiness.push(['redis', () => container.redis!.ping(), { critical: false }]);
+  await app.register(healthRoutes(container, readiness));
+  // Signed image URLs work without a token, at /images whatever prefix MEDIA_PUBLIC_URL shows.
+  await app.register(signedMediaRoutes(container));
+  await app.register(webRoutes(container));
   await app.register(async (v1) => {
     v1.addHook('onRequest', authenticateWith(container.auth));
     await v1.register(conversationRoutes(container));
+    await v1.register(imageRoutes(container));
+    await v1.register(imageJobRoutes(container));
+    await v1.register(providerRoutes(container));
+    await v1.register(mediaRoutes(container));
+    await v1.register(modelRoutes(container));
+    await v1.register(chatRoutes(container));
+    await v1.register(usageRoutes(container));
   }, { prefix: '/v1' });
 
   return app;

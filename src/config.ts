@@ -1,6 +1,7 @@
 // Every environment variable Easel reads, typed and validated once at start.
 // A bad value stops the server with one line naming the variable.
 import path from 'node:path';
+import { loadProviders, ProvidersFileError, type ProvidersConfig } from './providers/config-file.ts';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -20,6 +21,8 @@ export interface S3Config {
   accessKeyId: string | undefined;
   secretAccessKey: string | undefined;
   forcePathStyle: boolean;
+  /** Key prefix inside the bucket ('' or ending in '/'): Easel lists and prunes only under it. */
+  prefix: string;
 }
 
 export interface ProviderEndpoint {
@@ -38,17 +41,29 @@ export interface Config {
   mediaPublicUrl: string | undefined;
   mediaUrlTtlSeconds: number;
   maxImageBytes: number;
+  /** The server's housekeeping: orphaned media files and expired idempotency keys (0 = off). */
+  sweepIntervalMs: number;
+  /** Media files younger than this are never taken for orphans (their row may be on its way). */
+  mediaOrphanGraceMs: number;
   llmProvider: ProviderEndpoint | undefined;
   imageGenerationEnabled: boolean;
   imageProviderEnabled: boolean;
   imageProvider: ProviderEndpoint | undefined;
   providersFile: string | undefined;
+  /** Every upstream and the models it serves: EASEL_PROVIDERS, or the two variables above as one provider each. */
+  providers: ProvidersConfig;
   modelsCacheTtlSeconds: number;
   redisUrl: string | undefined;
+  /** Prefix of every Redis key Easel writes, so deployments (and tests) can share one Redis. */
+  redisKeyPrefix: string;
+  /** Fastify's trustProxy: whose X-Forwarded-For to believe for the client IP (per-IP rate limits). */
+  trustProxy: boolean | number | string;
   rateLimits: { guestLogin: RateLimit; images: RateLimit; chat: RateLimit };
   auth: { issuer: string; audience: string; accessTokenTtlSeconds: number; refreshTokenTtlSeconds: number };
   bodyLimitBytes: number;
   logLevel: string;
+  /** When set, GET /metrics needs `Authorization: Bearer <METRICS_TOKEN>`. */
+  metricsToken: string | undefined;
   corsOrigins: string[];
 }
 
@@ -106,12 +121,33 @@ function rateLimit(env: Env, name: string, fallback: string): RateLimit {
   return { max: Number(match[1]), windowMs, text };
 }
 
+/** TRUST_PROXY: true/false, a hop count, or comma-separated addresses/CIDRs of the proxies. */
+function trustProxy(env: Env): boolean | number | string {
+  const raw = read(env, 'TRUST_PROXY');
+  if (raw === undefined) return false;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  const lower = raw.toLowerCase();
+  if (['true', 'yes', 'on'].includes(lower)) return true;
+  if (['false', 'no', 'off'].includes(lower)) return false;
+  return raw;
+}
+
 function database(env: Env, dataDir: string): Config['database'] {
   const url = read(env, 'DATABASE_URL');
   if (url === undefined) return { kind: 'sqlite', file: path.join(dataDir, 'easel.db') };
   if (/^postgres(ql)?:\/\//.test(url)) return { kind: 'postgres', url, schema: read(env, 'DATABASE_SCHEMA') };
   if (url.startsWith('sqlite:')) return { kind: 'sqlite', file: path.resolve(url.slice('sqlite:'.length).replace(/^\/\//, '')) };
   return fail('DATABASE_URL', 'a postgres:// or sqlite: URL', url);
+}
+
+function s3Prefix(env: Env): string {
+  const raw = read(env, 'S3_PREFIX');
+  if (raw === undefined) return '';
+  const trimmed = raw.replace(/^\/+|\/+$/g, '');
+  if (!/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(trimmed) || trimmed.split('/').some((s) => s === '.' || s === '..')) {
+    fail('S3_PREFIX', 'a key prefix such as "easel/media"', raw);
+  }
+  return `${trimmed}/`;
 }
 
 function media(env: Env, dataDir: string): Config['media'] {
@@ -129,6 +165,7 @@ function media(env: Env, dataDir: string): Config['media'] {
       accessKeyId: read(env, 'S3_ACCESS_KEY_ID'),
       secretAccessKey: read(env, 'S3_SECRET_ACCESS_KEY'),
       forcePathStyle: boolean(env, 'S3_FORCE_PATH_STYLE', false),
+      prefix: s3Prefix(env),
     },
   };
 }
@@ -143,7 +180,20 @@ function provider(env: Env, prefix: string, defaultTimeoutSeconds: number): Prov
   };
 }
 
+/** EASEL_PROVIDERS (or the guide's LLM_/IMAGE_PROVIDER_* variables), checked at start like every variable. */
+function providers(env: Env, llm: ProviderEndpoint | undefined, image: ProviderEndpoint | undefined): ProvidersConfig {
+  const file = read(env, 'EASEL_PROVIDERS');
+  try {
+    return loadProviders({ file, llm, image, env });
+  } catch (error) {
+    if (error instanceof ProvidersFileError) throw new ConfigError(`EASEL_PROVIDERS (${file}): ${error.message}`);
+    throw error;
+  }
+}
+
 export function loadConfig(env: Env = process.env): Config {
+  const llmProvider = provider(env, 'LLM_PROVIDER', 120);
+  const imageProvider = provider(env, 'IMAGE_PROVIDER', 300);
   const dataDir = path.resolve(read(env, 'DATA_DIR') ?? './data');
   const logLevel = read(env, 'LOG_LEVEL') ?? 'info';
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
@@ -158,13 +208,18 @@ export function loadConfig(env: Env = process.env): Config {
     mediaPublicUrl: httpUrl(env, 'MEDIA_PUBLIC_URL'),
     mediaUrlTtlSeconds: integer(env, 'MEDIA_URL_TTL_SECONDS', 3600, 1, 7 * 24 * 3600),
     maxImageBytes: integer(env, 'MAX_IMAGE_BYTES', 20 * 1024 * 1024, 1024, 512 * 1024 * 1024),
-    llmProvider: provider(env, 'LLM_PROVIDER', 120),
+    sweepIntervalMs: integer(env, 'SWEEP_INTERVAL_SECONDS', 600, 0, 7 * 24 * 3600) * 1000,
+    mediaOrphanGraceMs: integer(env, 'MEDIA_ORPHAN_GRACE_SECONDS', 3600, 60, 30 * 24 * 3600) * 1000,
+    llmProvider,
     imageGenerationEnabled: boolean(env, 'IMAGE_GENERATION_ENABLED', true),
     imageProviderEnabled: boolean(env, 'IMAGE_PROVIDER_ENABLED', true),
-    imageProvider: provider(env, 'IMAGE_PROVIDER', 300),
+    imageProvider,
     providersFile: read(env, 'EASEL_PROVIDERS'),
+    providers: providers(env, llmProvider, imageProvider),
     modelsCacheTtlSeconds: integer(env, 'MODELS_CACHE_TTL_SECONDS', 60, 0, 86400),
     redisUrl: read(env, 'REDIS_URL'),
+    redisKeyPrefix: read(env, 'REDIS_KEY_PREFIX') ?? 'easel:',
+    trustProxy: trustProxy(env),
     rateLimits: {
       guestLogin: rateLimit(env, 'RATE_LIMIT_GUEST_LOGIN', '30/min'),
       images: rateLimit(env, 'RATE_LIMIT_IMAGES', '60/min'),
@@ -178,6 +233,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 4 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     logLevel,
+    metricsToken: read(env, 'METRICS_TOKEN'),
     corsOrigins: (read(env, 'CORS_ORIGINS') ?? '').split(',').map((o) => o.trim()).filter(Boolean),
   };
 }

@@ -43,7 +43,7 @@ export function chatRoutes(container: Container): FastifyPluginAsyncTypebox {
         body: ChatCompletionBody,
         response: errors(400, 401, 404, 429, 500),
       },
-      config: { rateLimitKind: 'chat' },
+      config: { rateLimitKind: 'chat', idempotent: true },
     }, async (request, reply) => {
       const userId = userIdOf(request);
       const body = request.body as ChatCompletionInput;

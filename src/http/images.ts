@@ -12,6 +12,7 @@ import { validatorCompiler } from './validation.ts';
 import { sendEventStream } from './image-stream.ts';
 import { ImageRefs, MaskRef, MAX_EDIT_IMAGES, readImageForm, sourcesFromJson, sourcesFromUploads, Upload, type ImageRef } from './image-inputs.ts';
 import type { ImageParams } from '../services/images.ts';
+import { ImageJobAccepted, prefersAsync, submitImageJob } from './image-jobs.ts';
 
 /** OpenAI accepts null for its optional parameters, meaning "not given". */
 const nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
@@ -103,13 +104,14 @@ export function imageRoutes(container: Container): FastifyPluginAsyncTypebox {
     app.post('/images/generations', {
       schema: {
         tags,
-        summary: 'Generate images from a prompt',
+        summary: 'Generate images from a prompt (with Prefer: respond-async, a job to read later)',
         body: GenerationBody,
-        response: { 200: ImagesResponse, ...errors(400, 401, 404, 429, 500, 501) },
+        response: { 200: ImagesResponse, 202: ImageJobAccepted, ...errors(400, 401, 404, 429, 500, 501) },
       },
       config: { rateLimitKind: 'images', idempotent: true },
     }, async (request, reply) => {
       const params = request.body as ImageParams;
+      if (prefersAsync(request)) return submitImageJob(container, request, reply, params);
       const sign = signerFor(container, request);
       if (params.stream) return sendEventStream(request, reply, await images.stream(userIdOf(request), params, undefined, sign));
       return images.generate(userIdOf(request), params, sign);

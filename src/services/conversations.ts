@@ -6,7 +6,12 @@ import { toSeconds } from '../lib/time.ts';
 import type { ConversationRow, Database, ItemRow } from '../store/db/schema.ts';
 import type { ConversationsRepository } from '../store/db/repositories/conversations.ts';
 import type { ItemsRepository } from '../store/db/repositories/items.ts';
-import { messageFromInput, presentItem, toRow, type MediaUrlSigner, type ItemView, type MessageInput, type NewItem } from './items.ts';
+import { messageFromInput, presentItem, toRow, type ItemData, type MediaUrlSigner, type ItemView, type MessageInput, type NewItem } from './items.ts';
+
+/** Finds a user's own media row (the media repository); only its type is needed here. */
+export interface MediaOwnership {
+  findOwned(id: string, userId: string): Promise<{ mime: string } | undefined>;
+}
 
 export type Metadata = Record<string, string>;
 
@@ -52,11 +57,36 @@ export class ConversationsService {
   private readonly db: Kysely<Database>;
   private readonly conversations: ConversationsRepository;
   private readonly items: ItemsRepository;
+  private readonly media: MediaOwnership | undefined;
 
-  constructor(deps: { db: Kysely<Database>; conversations: ConversationsRepository; items: ItemsRepository }) {
+  constructor(deps: { db: Kysely<Database>; conversations: ConversationsRepository; items: ItemsRepository; media?: MediaOwnership }) {
     this.db = deps.db;
     this.conversations = deps.conversations;
     this.items = deps.items;
+    this.media = deps.media;
+  }
+
+  /**
+   * Client-written image parts may name only the caller's own media: an item's image is shown with a freshly
+   * signed URL, so naming someone else's id would hand out their image. Each part also gets its media's type,
+   * for the URL's extension. `param` names a part in the error (404, as for any id that is not the caller's).
+   */
+  async withOwnMedia(userId: string, items: ItemData[], param: (item: number, part: number) => string): Promise<ItemData[]> {
+    if (!this.media) return items;
+    return Promise.all(
+      items.map(async (item, i) => {
+        if (item.type !== 'message') return item;
+        const content = await Promise.all(
+          item.content.map(async (part, j) => {
+            if (part.type !== 'input_image' || !part.file_id) return part;
+            const row = await this.media!.findOwned(part.file_id, userId);
+            if (!row) throw notFound(`Media '${part.file_id}' not found`, param(i, j));
+            return { ...part, mime: row.mime };
+          }),
+        );
+        return { ...item, content };
+      }),
+    );
   }
 
   async create(userId: string, input: { title?: string | null; metadata?: Metadata; items?: MessageInput[] }): Promise<ConversationView> {
@@ -69,7 +99,8 @@ export class ConversationsService {
       created_at: now,
       updated_at: now,
     };
-    const itemRows = (input.items ?? []).map((item) => toRow(row.id, messageFromInput(item), now));
+    const items = await this.withOwnMedia(userId, (input.items ?? []).map(messageFromInput), (i, j) => `items[${i}].content[${j}].file_id`);
+    const itemRows = items.map((item) => toRow(row.id, item, now));
     await this.db.transaction().execute(async (trx) => {
       await this.conversations.insert(row, trx);
       await this.items.insertMany(itemRows, trx);
@@ -140,17 +171,22 @@ export class ConversationsService {
   /** Adds client-supplied items (messages) to the caller's conversation. */
   async addItems(userId: string, conversationId: string, inputs: MessageInput[], sign: MediaUrlSigner): Promise<ListView<ItemView>> {
     await this.own(userId, conversationId);
-    const rows = await this.append(conversationId, inputs.map(messageFromInput));
+    const items = await this.withOwnMedia(userId, inputs.map(messageFromInput), (i, j) => `items[${i}].content[${j}].file_id`);
+    const rows = await this.append(conversationId, items);
     return listView(rows.map((row) => presentItem(row, sign)), false);
   }
 
-  /** Appends items in one transaction and moves the conversation up the list. Callers check ownership first. */
-  async append(conversationId: string, items: NewItem[]): Promise<Array<Pick<ItemRow, 'id' | 'data' | 'created_at'>>> {
+  /**
+   * Appends items in one transaction and moves the conversation up the list. Callers check ownership first.
+   * `alongside` is the caller's own write that must commit (or not) with the items.
+   */
+  async append(conversationId: string, items: NewItem[], alongside?: (trx: Kysely<Database>) => Promise<void>): Promise<Array<Pick<ItemRow, 'id' | 'data' | 'created_at'>>> {
     const now = Date.now();
     const rows = items.map((item) => toRow(conversationId, item, now));
     await this.db.transaction().execute(async (trx) => {
       await this.items.insertMany(rows, trx);
       await this.conversations.touch(conversationId, now, trx);
+      await alongside?.(trx);
     });
     return rows;
   }

@@ -1,5 +1,6 @@
 // Image generations and edits: the flags, the conversation's owner, the provider call (asked again until
 // n images are in), the media store, then the conversation — in that order, so a failure keeps nothing.
+import type { Kysely } from 'kysely';
 import { badRequest, notFound, notImplemented, payloadTooLarge, providerError } from '../lib/errors.ts';
 import { FORMAT_BY_MIME, imageDimensions, sniffImageType, type ImageMime } from '../lib/image-type.ts';
 import { nowSeconds } from '../lib/time.ts';
@@ -8,6 +9,7 @@ import type { ConversationsService } from './conversations.ts';
 import type { UsageService } from './usage.ts';
 import type { ContentPart, MediaUrlSigner, NewItem } from './items.ts';
 import { describeBytes, type MediaService, type StoredMedia } from './media.ts';
+import type { Database } from '../store/db/schema.ts';
 import type {
   EditRequest,
   GenerateRequest,
@@ -87,6 +89,22 @@ interface Prepared {
   linkTo: string | undefined;
 }
 
+/** What a finished async job keeps: its images by id (URLs are signed when it is read) and the answer's other fields. */
+export interface JobResult {
+  created: number;
+  /** The model that made the images. */
+  model: string;
+  size: string;
+  output_format: string;
+  quality?: string;
+  background?: string;
+  usage?: ImageUsage;
+  images: Array<{ id: string; mime: string; revised_prompt?: string }>;
+}
+
+/** Records an async job's result inside the transaction that links its images (trx undefined: nothing to link). */
+export type JobCommit = (result: JobResult, trx: Kysely<Database> | undefined) => Promise<void>;
+
 export interface ImagesConfig {
   imageGenerationEnabled: boolean;
   imageProviderEnabled: boolean;
@@ -163,6 +181,37 @@ export class ImagesService {
     return this.streamEvents(userId, params, prepared, sign);
   }
 
+  /** Refuses now what generate() would refuse before calling a provider: an async job's submission. */
+  async accept(userId: string, params: ImageParams): Promise<void> {
+    await this.prepare(userId, params, undefined);
+  }
+
+  /**
+   * An async job's generation, on `provider` (the router pinned to the provider the job runner reserved).
+   * `commit` records the result in the same transaction that links the images to the conversation; if it
+   * throws (the job's claim was lost), the images are discarded and nothing is linked.
+   */
+  async generateForJob(userId: string, params: ImageParams, provider: ImageProvider, commit: JobCommit): Promise<void> {
+    const prepared = await this.prepare(userId, params, undefined);
+    const result = await this.produce(prepared.job, provider);
+    const size = result.size ?? (await this.sizeOf(params, result.images[0]!.bytes));
+    const stored = await this.keep(userId, params, prepared, result.images.map((i) => i.bytes), result.model, size, (images, trx) =>
+      commit(
+        {
+          created: nowSeconds(),
+          model: result.model,
+          size,
+          output_format: FORMAT_BY_MIME[images[0]!.mime],
+          ...(params.quality ? { quality: params.quality } : {}),
+          ...(params.background ? { background: params.background } : {}),
+          ...(result.usage ? { usage: result.usage } : {}),
+          images: images.map(({ id, mime }, i) => ({ id, mime, ...(result.images[i]!.revisedPrompt ? { revised_prompt: result.images[i]!.revisedPrompt } : {}) })),
+        },
+        trx,
+      ));
+    await this.record(userId, result.model, size, stored.length);
+  }
+
   // ---- steps -------------------------------------------------------------------------------------
 
   /** Everything that can be refused before the provider is asked. */
@@ -179,6 +228,8 @@ export class ImagesService {
       options: optionsOf(params),
     };
     const linkTo = params.conversation_id && params.store ? params.conversation_id : undefined;
+    // A model, size or operation the providers cannot serve is refused before any input is read.
+    this.provider.check?.(sources ? { operation: 'edit', request: { ...request, images: [] } } : { operation: 'generate', request });
     if (!sources) return { job: { operation: 'generate', request }, inputs: [], linkTo };
     const inputs = await this.resolveInputs(userId, sources);
     const mask = sources.mask ? await this.resolveMask(userId, sources.mask, inputs[0]!) : undefined;
@@ -221,11 +272,13 @@ export class ImagesService {
     return { bytes, mime };
   }
 
-  /** Calls the provider until n images are in: some answer fewer than asked (one per call, say). */
-  private async produce(job: ImageJob): Promise<{ images: GeneratedImage[]; model: string; usage?: ImageUsage }> {
+  /**
+   * Calls the provider until n images are in: some answer fewer than asked (one per call, say). Upstream
+   * calls are timed per provider by the router (metrics).
+   */
+  private async produce(job: ImageJob, provider = this.provider): Promise<{ images: GeneratedImage[]; model: string; usage?: ImageUsage; size?: string }> {
     const wanted = job.request.n;
-    const call = (n: number) =>
-      this.timed(job.request.model, () => (job.operation === 'generate' ? this.provider.generate({ ...job.request, n }) : this.provider.edit({ ...job.request, n })));
+    const call = (n: number) => (job.operation === 'generate' ? provider.generate({ ...job.request, n }) : provider.edit({ ...job.request, n }));
     const first = await call(wanted);
     if (first.images.length === 0) throw providerError('Image provider returned no images');
     const images = [...first.images];
@@ -242,19 +295,7 @@ export class ImagesService {
     }
     const kept = images.slice(0, wanted);
     for (const image of kept) this.checkOutput(image.bytes);
-    return { images: kept, model: first.model, usage };
-  }
-
-  private async timed<T>(model: string | undefined, run: () => Promise<T>): Promise<T> {
-    const started = performance.now();
-    let outcome = 'error';
-    try {
-      const result = await run();
-      outcome = 'ok';
-      return result;
-    } finally {
-      this.metrics?.observeUpstream(`image:${this.provider.kind}`, model ?? 'default', (performance.now() - started) / 1000, outcome);
-    }
+    return { images: kept, model: first.model, usage, ...(first.size ? { size: first.size } : {}) };
   }
 
   /** Counts what was made; usage is a tally, not a gate, so a failure to count does not fail the request. */
@@ -272,13 +313,30 @@ export class ImagesService {
   /**
    * Stores the outputs (and an edit's new inputs, when they go into the conversation), then appends the
    * prompt and the image call to the conversation in one transaction. If that fails, the media goes too.
+   * `alongside` (an async job's bookkeeping) runs in that transaction, or alone when nothing is linked.
    */
-  private async keep(userId: string, params: ImageParams, prepared: Prepared, outputs: Buffer[], model: string, size: string): Promise<StoredMedia[]> {
+  private async keep(
+    userId: string,
+    params: ImageParams,
+    prepared: Prepared,
+    outputs: Buffer[],
+    model: string,
+    size: string,
+    alongside?: (images: StoredMedia[], trx: Kysely<Database> | undefined) => Promise<void>,
+  ): Promise<StoredMedia[]> {
     const newInputs = prepared.linkTo ? prepared.inputs.filter((i) => !i.mediaId) : [];
     const stored = await this.media.saveAll(userId, [...outputs, ...newInputs.map((i) => i.bytes)]);
     const images = stored.slice(0, outputs.length);
     this.metrics?.bytesStored(stored.reduce((sum, m) => sum + m.bytes.length, 0));
-    if (!prepared.linkTo) return images;
+    if (!prepared.linkTo) {
+      try {
+        await alongside?.(images, undefined);
+      } catch (error) {
+        await this.media.discard(stored.map((m) => m.id));
+        throw error;
+      }
+      return images;
+    }
     const storedInputs = stored.slice(outputs.length);
     let next = 0;
     const inputParts: ContentPart[] = prepared.inputs.map((input) => {
@@ -298,7 +356,7 @@ export class ImagesService {
       },
     ];
     try {
-      await this.conversations.append(prepared.linkTo, items);
+      await this.conversations.append(prepared.linkTo, items, alongside && ((trx) => alongside(images, trx)));
     } catch (error) {
       await this.media.discard(stored.map((m) => m.id));
       throw error;
@@ -315,7 +373,7 @@ export class ImagesService {
 
   private async complete(userId: string, params: ImageParams, prepared: Prepared, sign: MediaUrlSigner): Promise<ImagesResponseView> {
     const result = await this.produce(prepared.job);
-    const size = await this.sizeOf(params, result.images[0]!.bytes);
+    const size = result.size ?? (await this.sizeOf(params, result.images[0]!.bytes));
     const stored = await this.keep(userId, params, prepared, result.images.map((i) => i.bytes), result.model, size);
     await this.record(userId, result.model, size, stored.length);
     const data = stored.map((media, i): ImageDataView => {
@@ -356,7 +414,7 @@ export class ImagesService {
         continue;
       }
       this.checkOutput(event.image.bytes);
-      const fields = await common(event.image.bytes);
+      const fields = { ...(await common(event.image.bytes)), ...(event.size ? { size: event.size } : {}) };
       const [media] = await this.keep(userId, params, prepared, [event.image.bytes], event.model, fields.size);
       await this.record(userId, event.model, fields.size, 1);
       yield {

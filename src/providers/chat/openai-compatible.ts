@@ -4,7 +4,8 @@ import type { ProviderEndpoint } from '../../config.ts';
 import { ApiError, providerError, type ErrorType } from '../../lib/errors.ts';
 import type { ModelInfo } from '../models.ts';
 import { readBody, send, UpstreamTimeoutError } from './http.ts';
-import { UPSTREAM_RETRY, upstreamVerdict, withRetry, type RetryPolicy } from '../retry.ts';
+import { isConnectionRefused, isRefusalStatus, UPSTREAM_RETRY, upstreamVerdict, withRetry, type RetryPolicy } from '../retry.ts';
+import { NotAcceptedError } from '../not-accepted.ts';
 import type { ChatCompletionBody, ChatProvider, ChatRequest, Completion } from './provider.ts';
 
 /** Listing models should not hold /v1/models up for as long as a completion may take. */
@@ -126,7 +127,8 @@ export class OpenAICompatibleChat implements ChatProvider {
     try {
       return await withRetry(request, judge, { policy: this.retry, signal, discard: (response) => response.resume() });
     } catch (error) {
-      throw this.transportError(error);
+      // Refused: the request never reached the upstream, so a router may send it to another provider.
+      throw isConnectionRefused(error) ? NotAcceptedError.from(this.transportError(error)) : this.transportError(error);
     }
   }
 
@@ -154,6 +156,12 @@ export class OpenAICompatibleChat implements ChatProvider {
    * token, so it is a provider error like any 5xx. Messages never carry the key.
    */
   private statusError(response: IncomingMessage, bytes: Buffer): ApiError {
+    const error = this.statusErrorOf(response, bytes);
+    // 429/503: the upstream turned the request away before doing any work (see not-accepted.ts).
+    return isRefusalStatus(response.statusCode!) ? NotAcceptedError.from(error) : error;
+  }
+
+  private statusErrorOf(response: IncomingMessage, bytes: Buffer): ApiError {
     const status = response.statusCode!;
     const upstream = parseError(bytes);
     const message = this.redact(upstream.message ?? `HTTP ${status}`);

@@ -5,7 +5,8 @@ import { ApiError, providerError } from '../../lib/errors.ts';
 import type { ProviderEndpoint } from '../../config.ts';
 import type { ModelInfo } from '../models.ts';
 import { EXTENSIONS } from '../../store/media/signing.ts';
-import { UPSTREAM_RETRY, upstreamVerdict, withRetry, type RetryPolicy } from '../retry.ts';
+import { isConnectionRefused, isRefusalStatus, UPSTREAM_RETRY, upstreamVerdict, withRetry, type RetryPolicy } from '../retry.ts';
+import { NotAcceptedError } from '../not-accepted.ts';
 import { Deadline } from './deadline.ts';
 import { chunksOf, readSse } from './sse.ts';
 import type {
@@ -72,15 +73,18 @@ export class OpenAICompatibleImageProvider implements ImageProvider {
   private readonly maxImageBytes: number;
   private readonly modelsCacheTtlMs: number;
   private readonly retry: RetryPolicy;
+  private readonly streams: (model: string | undefined) => boolean;
   private modelsCache: { models: ModelInfo[]; expires: number } | undefined;
 
-  constructor(endpoint: ProviderEndpoint, options: { maxImageBytes: number; modelsCacheTtlSeconds: number; retry?: RetryPolicy }) {
+  /** `streams` says which models stream partial images (a providers file may declare it); default: by model family. */
+  constructor(endpoint: ProviderEndpoint, options: { maxImageBytes: number; modelsCacheTtlSeconds: number; retry?: RetryPolicy; streams?: (model: string | undefined) => boolean }) {
     this.base = apiBase(endpoint.url);
     this.apiKey = endpoint.apiKey;
     this.timeoutMs = endpoint.timeoutMs;
     this.maxImageBytes = options.maxImageBytes;
     this.modelsCacheTtlMs = options.modelsCacheTtlSeconds * 1000;
     this.retry = options.retry ?? UPSTREAM_RETRY;
+    this.streams = options.streams ?? ((model) => modelTraits(model).streams);
   }
 
   // ---- public operations -------------------------------------------------------------------------
@@ -125,7 +129,7 @@ export class OpenAICompatibleImageProvider implements ImageProvider {
   /** Relays the upstream's own stream when the model streams; otherwise the final image alone. */
   async *stream(job: ImageJob, partialImages: number): AsyncIterable<ImageStreamEvent> {
     const request = { ...job.request, n: 1 };
-    const streams = modelTraits(request.model).streams;
+    const streams = this.streams(request.model);
     const cancel = new AbortController();
     const deadline = new Deadline(this.timeoutMs, cancel.signal);
     const signal = deadline.signal;
@@ -234,10 +238,16 @@ export class OpenAICompatibleImageProvider implements ImageProvider {
         deadline.disarm();
         void refused.body?.cancel().catch(() => undefined);
       },
+    }).catch((error: unknown) => {
+      // Refused: the request never arrived, so a router may send it to another provider. (Only here: a
+      // refused download of an answer's URL comes after the work was done.)
+      throw isConnectionRefused(error) ? NotAcceptedError.from(providerError('Could not reach the image provider (connection refused)', error)) : error;
     });
     if (!res.ok) {
       const detail = await this.errorDetail(res);
-      throw providerError(`Image provider returned HTTP ${res.status}${detail ? `: ${detail}` : ''}`);
+      const error = providerError(`Image provider returned HTTP ${res.status}${detail ? `: ${detail}` : ''}`);
+      // 429/503: turned away before any work began, so a router may send it to another provider.
+      throw isRefusalStatus(res.status) ? NotAcceptedError.from(error) : error;
     }
     return res;
   }
@@ -351,7 +361,10 @@ export class OpenAICompatibleImageProvider implements ImageProvider {
   }
 
   private failure(error: unknown, deadline: Deadline): ApiError {
-    if (error instanceof ApiError) return new ApiError(error.status, error.type, this.scrub(error.message), { param: error.param, code: error.code });
+    if (error instanceof ApiError) {
+      const scrubbed = new ApiError(error.status, error.type, this.scrub(error.message), { param: error.param, code: error.code });
+      return error instanceof NotAcceptedError ? NotAcceptedError.from(scrubbed) : scrubbed;
+    }
     if (deadline.timedOut) {
       return providerError(`Image provider did not answer within ${Math.round(this.timeoutMs / 1000)} s`, error);
     }

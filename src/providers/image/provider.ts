@@ -53,19 +53,23 @@ export interface ImageBatch {
   /** The model that made them, for the conversation history. */
   model: string;
   usage?: ImageUsage;
+  /** The size made, when a provider's size map made another than the one asked for. */
+  size?: string;
 }
 
 export type ImageStreamEvent =
   | { type: 'partial'; index: number; bytes: Buffer }
-  | { type: 'completed'; image: GeneratedImage; model: string; usage?: ImageUsage };
+  | { type: 'completed'; image: GeneratedImage; model: string; usage?: ImageUsage; size?: string };
 
 export type ImageOperation = 'generate' | 'edit';
 
 export type ImageJob = { operation: 'generate'; request: GenerateRequest } | { operation: 'edit'; request: EditRequest };
 
 export interface ImageProvider extends ModelSource {
-  /** 'demo' or 'openai-compatible', for logs and /v1/models. */
-  readonly kind: 'demo' | 'openai-compatible';
+  /** 'demo' or 'openai-compatible'; 'routed' for the router over the configured providers. */
+  readonly kind: 'demo' | 'openai-compatible' | 'routed';
+  /** Throws the 400 the request would get (a model, size or operation it cannot serve), without calling anyone. */
+  check?(job: ImageJob): void;
   generate(request: GenerateRequest): Promise<ImageBatch>;
   edit(request: EditRequest): Promise<ImageBatch>;
   /**

@@ -106,6 +106,34 @@ export interface IdempotencyKeysTable {
   expires_at: number;
 }
 
+export type ImageJobStatus = 'queued' | 'running' | 'succeeded' | 'failed';
+
+export interface ImageJobsTable {
+  id: string;
+  user_id: string;
+  status: ImageJobStatus;
+  /** The public model asked for; null for the default. */
+  model: string | null;
+  /** The validated request (ImageParams) as JSON. */
+  request: string;
+  /** The provider the job last ran on. */
+  provider: string | null;
+  /** Random per claim: only the claimant may renew, finish or hand back the job. */
+  claim_id: string | null;
+  /** A running job whose lease passed is free to claim again (its instance is gone). */
+  lease_until: number;
+  /** A queued job waits until then (a retry after every provider refused it). */
+  available_at: number;
+  attempts: number;
+  /** When succeeded: the images (media ids) and response fields, as JSON. */
+  result: string | null;
+  /** When failed: OpenAI's error object, as JSON. */
+  error: string | null;
+  created_at: number;
+  started_at: number | null;
+  completed_at: number | null;
+}
+
 export interface Database {
   users: UsersTable;
   refresh_tokens: RefreshTokensTable;
@@ -117,6 +145,7 @@ export interface Database {
   api_keys: ApiKeysTable;
   usage: UsageTable;
   idempotency_keys: IdempotencyKeysTable;
+  image_jobs: ImageJobsTable;
 }
 
 export type User = Selectable<UsersTable>;
@@ -127,3 +156,4 @@ export type MediaRow = Selectable<MediaTable>;
 export type ApiKeyRow = Selectable<ApiKeysTable>;
 export type UsageRow = Selectable<UsageTable>;
 export type IdempotencyRow = Selectable<IdempotencyKeysTable>;
+export type ImageJobRow = Selectable<ImageJobsTable>;

@@ -6,6 +6,7 @@ import { initial } from './0001_initial.ts';
 import { apiKeys } from './0002_api_keys.ts';
 import { usage } from './0003_usage.ts';
 import { idempotency } from './0004_idempotency.ts';
+import { imageJobs } from './0005_image_jobs.ts';
 
 export interface Migration {
   up(db: Kysely<any>, dialect: Dialect): Promise<void>;
@@ -17,6 +18,7 @@ const MIGRATIONS: Array<[string, Migration]> = [
   ['0002_api_keys', apiKeys],
   ['0003_usage', usage],
   ['0004_idempotency', idempotency],
+  ['0005_image_jobs', imageJobs],
 ];
 
 function provider(dialect: Dialect): MigrationProvider {
