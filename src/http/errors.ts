@@ -103,6 +103,33 @@ export function frameworkErrors(error: FastifyError, request: FastifyRequest, re
   sendError(reply, toApiError(error));
 }
 
+const DRAIN_MAX_BYTES = 64 * 1024 * 1024;
+const DRAIN_MAX_MS = 10_000;
+
+/**
+ * Reads and discards the rest of a refused body (within bounds) before answering: answering first and
+ * closing leaves a client that is still uploading with a broken pipe instead of the 413.
+ */
+function drainBody(request: FastifyRequest): Promise<void> {
+  const raw = request.raw;
+  if (raw.complete || raw.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    let seen = 0;
+    const done = () => {
+      clearTimeout(timer);
+      raw.off('data', onData).off('end', done).off('error', done).off('close', done);
+      resolve();
+    };
+    const onData = (chunk: Buffer) => {
+      seen += chunk.length;
+      if (seen > DRAIN_MAX_BYTES) done();
+    };
+    const timer = setTimeout(done, DRAIN_MAX_MS);
+    raw.on('data', onData).once('end', done).once('error', done).once('close', done);
+    raw.resume();
+  });
+}
+
 export function registerErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const apiError = toApiError(error);
@@ -112,6 +139,7 @@ export function registerErrorHandlers(app: FastifyInstance): void {
       reply.raw.destroy();
       return reply;
     }
+    if (apiError.status === 413) return drainBody(request).then(() => sendError(reply, apiError));
     return sendError(reply, apiError);
   });
   app.setNotFoundHandler((request, reply) =>

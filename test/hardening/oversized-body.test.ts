@@ -25,10 +25,16 @@ describe('oversized bodies over a real socket', () => {
         res.on('end', () => resolve({ status: res.statusCode!, json: JSON.parse(text) }));
       });
       req.on('error', reject);
-      // Written in pieces, as a real upload is.
+      // Written in pieces, as a real upload is, with a pause after the first megabyte: a server that
+      // answers and closes before reading the rest has done so by then, and the next write breaks.
       let offset = 0;
+      let paused = false;
       const writeMore = () => {
         while (offset < body.length) {
+          if (offset >= 1024 * 1024 && !paused) {
+            paused = true;
+            return void setTimeout(writeMore, 300);
+          }
           const chunk = body.subarray(offset, offset + 64 * 1024);
           offset += chunk.length;
           if (!req.write(chunk)) return void req.once('drain', writeMore);
