@@ -10,15 +10,16 @@ import type { UsageService } from './usage.ts';
 import type { ContentPart, MediaUrlSigner, NewItem } from './items.ts';
 import { describeBytes, type MediaService, type StoredMedia } from './media.ts';
 import type { Database } from '../store/db/schema.ts';
-import type {
-  EditRequest,
-  GenerateRequest,
-  GeneratedImage,
-  ImageJob,
-  ImageOptions,
-  ImageProvider,
-  ImageUsage,
-  InputImage,
+import {
+  addImageUsage,
+  type EditRequest,
+  type GenerateRequest,
+  type GeneratedImage,
+  type ImageJob,
+  type ImageOptions,
+  type ImageProvider,
+  type ImageUsage,
+  type InputImage,
 } from '../providers/image/provider.ts';
 
 type Nullable<T> = { [K in keyof T]?: T[K] | null };
@@ -113,19 +114,6 @@ export interface ImagesConfig {
 }
 
 const EMPTY_USAGE: ImageUsage = { input_tokens: 0, output_tokens: 0, total_tokens: 0, input_tokens_details: { image_tokens: 0, text_tokens: 0 } };
-
-function addUsage(a: ImageUsage | undefined, b: ImageUsage | undefined): ImageUsage | undefined {
-  if (!a || !b) return a ?? b;
-  return {
-    input_tokens: a.input_tokens + b.input_tokens,
-    output_tokens: a.output_tokens + b.output_tokens,
-    total_tokens: a.total_tokens + b.total_tokens,
-    input_tokens_details: {
-      image_tokens: (a.input_tokens_details?.image_tokens ?? 0) + (b.input_tokens_details?.image_tokens ?? 0),
-      text_tokens: (a.input_tokens_details?.text_tokens ?? 0) + (b.input_tokens_details?.text_tokens ?? 0),
-    },
-  };
-}
 
 function optionsOf(params: ImageParams): ImageOptions {
   const keys: Array<keyof ImageOptions> = ['quality', 'style', 'background', 'output_format', 'output_compression', 'moderation', 'user', 'safety_identifier', 'input_fidelity'];
@@ -290,7 +278,7 @@ export class ImagesService {
       if (batches.every((b) => b.images.length === 0)) throw providerError('Image provider returned no images');
       for (const batch of batches) {
         images.push(...batch.images);
-        usage = addUsage(usage, batch.usage);
+        usage = addImageUsage(usage, batch.usage);
       }
     }
     const kept = images.slice(0, wanted);

@@ -42,6 +42,20 @@ export interface ImageUsage {
   input_tokens_details: { image_tokens: number; text_tokens: number };
 }
 
+/** Two calls' usage together (n filled by several calls, or a fan-out). */
+export function addImageUsage(a: ImageUsage | undefined, b: ImageUsage | undefined): ImageUsage | undefined {
+  if (!a || !b) return a ?? b;
+  return {
+    input_tokens: a.input_tokens + b.input_tokens,
+    output_tokens: a.output_tokens + b.output_tokens,
+    total_tokens: a.total_tokens + b.total_tokens,
+    input_tokens_details: {
+      image_tokens: (a.input_tokens_details?.image_tokens ?? 0) + (b.input_tokens_details?.image_tokens ?? 0),
+      text_tokens: (a.input_tokens_details?.text_tokens ?? 0) + (b.input_tokens_details?.text_tokens ?? 0),
+    },
+  };
+}
+
 export interface GeneratedImage {
   bytes: Buffer;
   revisedPrompt?: string;

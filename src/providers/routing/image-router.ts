@@ -3,7 +3,7 @@
 // each call through the router. Upstreams get their own model name; results carry the public one.
 import { providerError } from '../../lib/errors.ts';
 import type { ModelInfo } from '../models.ts';
-import type { EditRequest, GenerateRequest, ImageBatch, ImageJob, ImageProvider, ImageStreamEvent, ImageUsage } from '../image/provider.ts';
+import { addImageUsage, type EditRequest, type GenerateRequest, type ImageBatch, type ImageJob, type ImageProvider, type ImageStreamEvent, type ImageUsage } from '../image/provider.ts';
 import { refusal, splitN, upstreamSize } from './capabilities.ts';
 import type { ModelTable, Route } from './model-table.ts';
 import type { Release, Router } from './router.ts';
@@ -16,19 +16,6 @@ type ImageRoute = Route<ImageProvider>;
 interface OpenedStream {
   first: IteratorResult<ImageStreamEvent>;
   rest: AsyncIterator<ImageStreamEvent>;
-}
-
-function addUsage(a: ImageUsage | undefined, b: ImageUsage | undefined): ImageUsage | undefined {
-  if (!a || !b) return a ?? b;
-  return {
-    input_tokens: a.input_tokens + b.input_tokens,
-    output_tokens: a.output_tokens + b.output_tokens,
-    total_tokens: a.total_tokens + b.total_tokens,
-    input_tokens_details: {
-      image_tokens: (a.input_tokens_details?.image_tokens ?? 0) + (b.input_tokens_details?.image_tokens ?? 0),
-      text_tokens: (a.input_tokens_details?.text_tokens ?? 0) + (b.input_tokens_details?.text_tokens ?? 0),
-    },
-  };
 }
 
 export class ImageRouter implements ImageProvider {
@@ -97,7 +84,7 @@ export class ImageRouter implements ImageProvider {
     return {
       images: batches.flatMap((b) => b.images),
       model: batches[0]!.model,
-      usage: batches.reduce<ImageUsage | undefined>((sum, b) => addUsage(sum, b.usage), undefined),
+      usage: batches.reduce<ImageUsage | undefined>((sum, b) => addImageUsage(sum, b.usage), undefined),
       ...(batches[0]!.size ? { size: batches[0]!.size } : {}),
     };
   }

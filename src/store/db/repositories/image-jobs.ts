@@ -60,20 +60,18 @@ export class ImageJobsRepository {
 
   /** Records the result if this claim still holds the job (in the caller's transaction); false when it was lost. */
   async succeed(id: string, claimId: string, result: string, now: number, trx: Kysely<Database> = this.db): Promise<boolean> {
-    const updated = await trx
-      .updateTable('image_jobs')
-      .set({ status: 'succeeded', result, claim_id: null, lease_until: 0, completed_at: now })
-      .where('id', '=', id)
-      .where('claim_id', '=', claimId)
-      .where('status', '=', 'running')
-      .executeTakeFirst();
-    return Number(updated.numUpdatedRows) > 0;
+    return this.finish(id, claimId, { status: 'succeeded', result, completed_at: now }, trx);
   }
 
   async fail(id: string, claimId: string, error: string, now: number): Promise<boolean> {
-    const updated = await this.db
+    return this.finish(id, claimId, { status: 'failed', error, completed_at: now }, this.db);
+  }
+
+  /** Ends a running job, only if this claim still holds it. */
+  private async finish(id: string, claimId: string, outcome: { status: 'succeeded' | 'failed'; result?: string; error?: string; completed_at: number }, trx: Kysely<Database>): Promise<boolean> {
+    const updated = await trx
       .updateTable('image_jobs')
-      .set({ status: 'failed', error, claim_id: null, lease_until: 0, completed_at: now })
+      .set({ ...outcome, claim_id: null, lease_until: 0 })
       .where('id', '=', id)
       .where('claim_id', '=', claimId)
       .where('status', '=', 'running')
