@@ -112,7 +112,7 @@ const DRAIN_MAX_MS = 10_000;
  */
 function drainBody(request: FastifyRequest): Promise<void> {
   const raw = request.raw;
-  if (raw.complete || raw.destroyed) return Promise.resolve();
+  if (raw.complete || raw.readableEnded || raw.destroyed) return Promise.resolve();
   return new Promise((resolve) => {
     let seen = 0;
     const done = () => {
