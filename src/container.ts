@@ -29,7 +29,7 @@ import { RedisWindowCounter } from './store/rate-counters/redis.ts';
 import { createMediaStore, type MediaStore } from './store/media/index.ts';
 import { MediaRepository } from './store/db/repositories/media.ts';
 import { MediaService } from './services/media.ts';
-import type { ImageProvider } from './providers/image/index.ts';
+import type { ImageProvider } from './providers/image/provider.ts';
 import { ImagesService } from './services/images.ts';
 import { IdempotencyRepository } from './store/db/repositories/idempotency.ts';
 import { IdempotencyService } from './services/idempotency.ts';

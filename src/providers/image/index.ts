@@ -1,2 +1,0 @@
-// The image provider interface, for code outside the adapters (providers are built by providers/routing).
-export type { ImageProvider } from './provider.ts';
