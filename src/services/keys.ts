@@ -20,6 +20,7 @@ const PERIODIC_RELOAD_MS = 60_000;
 export class KeyRing {
   private readonly secrets: SecretsRepository;
   private keys: LoadedKey[] = [];
+  private active = new Set<string>();
   private lastLoad = 0;
   private pendingReload: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -78,7 +79,13 @@ export class KeyRing {
         };
       }),
     );
+    this.active = new Set(this.keys.filter((k) => !k.retired).map((k) => k.kid));
     this.lastLoad = Date.now();
+  }
+
+  /** Whether a kid may still verify tokens (known and not retired), as of the last load. */
+  isActive(kid: string): boolean {
+    return this.active.has(kid);
   }
 
   signingKey(): { kid: string; key: CryptoKey } {
