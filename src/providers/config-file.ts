@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { Type, type Static } from 'typebox';
-import YAML from 'yaml';
+import { createRequire } from 'node:module';
 import type { ProviderEndpoint } from '../config.ts';
 
 export class ProvidersFileError extends Error {
@@ -173,10 +173,16 @@ export function providersFromEnvironment(llm: ProviderEndpoint | undefined, imag
   return { providers, defaults: {}, circuit: DEFAULT_CIRCUIT };
 }
 
+/** The YAML parser, loaded only for a YAML providers file (start-up stays lean without one). */
+function parseYaml(text: string): unknown {
+  const yaml = createRequire(import.meta.url)('yaml') as typeof import('yaml');
+  return yaml.parse(text);
+}
+
 export function parseProvidersFile(text: string, format: 'yaml' | 'json', env: Env): ProvidersConfig {
   let data: unknown;
   try {
-    data = format === 'json' ? JSON.parse(text) : YAML.parse(text);
+    data = format === 'json' ? JSON.parse(text) : parseYaml(text);
   } catch (error) {
     const first = String((error as Error).message).split('\n')[0];
     throw new ProvidersFileError(`not valid ${format === 'json' ? 'JSON' : 'YAML'}: ${first}`);

@@ -1,9 +1,9 @@
 // The optional shared Redis (REDIS_URL). Configured to fail fast rather than queue: when Redis is
 // down a caller gets an error at once and can fail open, instead of a request hanging on a reconnect.
-import { Redis } from 'ioredis';
+import type { Redis as RedisClient } from 'ioredis';
 
 export interface RedisConnection {
-  readonly client: Redis;
+  readonly client: RedisClient;
   /** Prefix of every key Easel writes (REDIS_KEY_PREFIX). */
   readonly keyPrefix: string;
   /** Throws when Redis cannot be reached (readiness). */
@@ -16,7 +16,9 @@ const FIRST_CONNECT_WAIT_MS = 2000;
 
 /** Connects; an unreachable Redis does not stop the start (ioredis keeps reconnecting in the background). */
 export async function openRedis(url: string, keyPrefix: string): Promise<RedisConnection> {
-  const client = new Redis(url, {
+  // Loaded only when REDIS_URL is set.
+  const { Redis } = await import('ioredis');
+  const client: RedisClient = new Redis(url, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     commandTimeout: COMMAND_TIMEOUT_MS,

@@ -2,7 +2,6 @@
 import type { Config } from '../../config.ts';
 import type { MediaStore } from './media-store.ts';
 import { FsMediaStore } from './fs.ts';
-import { S3MediaStore } from './s3.ts';
 
 export type { MediaStore, StoredObject } from './media-store.ts';
 
@@ -10,7 +9,10 @@ export async function createMediaStore(config: Config['media']): Promise<MediaSt
   switch (config.store) {
     case 'fs':
       return new FsMediaStore(config.dir);
-    case 's3':
+    case 's3': {
+      // Loaded only when used: the AWS SDK is a large share of start-up time.
+      const { S3MediaStore } = await import('./s3.ts');
       return new S3MediaStore(config.s3);
+    }
   }
 }
