@@ -139,6 +139,7 @@ export async function createContainer(config: Config): Promise<Container> {
     const close = async () => {
       await imageJobRunner.stop();
       keys.stop();
+      await usage.close().catch(() => undefined);
       await redis?.close();
       await db.close();
     };

@@ -47,13 +47,31 @@ function add(figures: UsageFigures, row: UsageRow): void {
 /** A count from an upstream may be missing or odd; usage only ever adds whole, non-negative numbers. */
 const whole = (n: number | null | undefined): number => (typeof n === 'number' && Number.isFinite(n) && n > 0 ? Math.floor(n) : 0);
 
+/** How long chat counts gather in memory before one write; chat is the hot path, a write per request is not. */
+const TOKEN_FLUSH_MS = 1000;
+
 export class UsageService {
   private readonly usage: UsageRepository;
   private readonly now: () => number;
+  private readonly pending = new Map<string, UsageRow>();
+  private flushTimer: NodeJS.Timeout | undefined;
 
   constructor(deps: { usage: UsageRepository; now?: () => number }) {
     this.usage = deps.usage;
     this.now = deps.now ?? Date.now;
+  }
+
+  /** Writes the chat counts gathered so far (also before every report, and at close). */
+  async flush(): Promise<void> {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    const rows = [...this.pending.values()];
+    this.pending.clear();
+    for (const row of rows) await this.usage.add(row);
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
   }
 
   /** Counts `n` images of `size` generated (or edited) for the user with `model`. */
@@ -63,22 +81,24 @@ export class UsageService {
     await this.usage.add({ user_id: userId, day: utcDay(this.now()), kind: 'image', model, size, count, prompt_tokens: 0, completion_tokens: 0 });
   }
 
-  /** Counts one chat completion and the tokens the upstream reported for it. */
+  /** Counts one chat completion and the tokens the upstream reported for it; written within a second. */
   async recordTokens(userId: string, model: string, promptTokens: number | null | undefined, completionTokens: number | null | undefined): Promise<void> {
-    await this.usage.add({
-      user_id: userId,
-      day: utcDay(this.now()),
-      kind: 'chat',
-      model,
-      size: '',
-      count: 1,
-      prompt_tokens: whole(promptTokens),
-      completion_tokens: whole(completionTokens),
-    });
+    const day = utcDay(this.now());
+    const key = `${userId}\u0000${day}\u0000${model}`;
+    const row = this.pending.get(key) ?? { user_id: userId, day, kind: 'chat', model, size: '', count: 0, prompt_tokens: 0, completion_tokens: 0 };
+    row.count += 1;
+    row.prompt_tokens += whole(promptTokens);
+    row.completion_tokens += whole(completionTokens);
+    this.pending.set(key, row);
+    if (!this.flushTimer) {
+      this.flushTimer = setTimeout(() => void this.flush().catch(() => undefined), TOKEN_FLUSH_MS);
+      this.flushTimer.unref();
+    }
   }
 
   /** The user's totals, per model and per day from `start` to `end` (inclusive; default the last 30 days). */
   async report(userId: string, range: { start_date?: string; end_date?: string } = {}): Promise<UsageReport> {
+    await this.flush();
     const end = range.end_date ?? utcDay(this.now());
     const start = range.start_date ?? utcDay(Date.parse(end) - (DEFAULT_RANGE_DAYS - 1) * DAY_MS);
     if (start > end) throw badRequest('start_date must not be after end_date.', 'start_date', 'invalid_value');
