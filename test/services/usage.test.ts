@@ -87,6 +87,20 @@ describe.each(DATABASES)('usage on %s', (kind) => {
     expect((await usageOf(erin, '?end_date=2025-01-11')).json()).toMatchObject({ start_date: '2024-12-13', totals: { images: 3 } });
   });
 
+  it('writes gathered chat counts to the database on its own, within about a second', async () => {
+    const frank = await t.guest();
+    const repository = new UsageRepository(t.container.db.kysely);
+    const service = new UsageService({ usage: repository });
+    await service.recordTokens(frank.userId, 'c', 2, 3);
+    await service.recordTokens(frank.userId, 'c', 1, 1);
+    let rows: Awaited<ReturnType<UsageRepository['forUser']>> = [];
+    for (let i = 0; i < 150 && rows.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      rows = await repository.forUser(frank.userId, '2000-01-01', '2999-12-31');
+    }
+    expect(rows).toMatchObject([{ kind: 'chat', model: 'c', count: 2, prompt_tokens: 3, completion_tokens: 4 }]);
+  });
+
   it('validates the range', async () => {
     const cases: Array<[string, string]> = [
       ['?start_date=yesterday', 'start_date'],
