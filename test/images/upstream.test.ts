@@ -49,6 +49,14 @@ describe.each(DATABASES)('an OpenAI-compatible image provider on %s', (kind) => 
   const conversation = async () => (await t.as(alice.token, { method: 'POST', url: '/v1/conversations', payload: {} })).json().id as string;
   const signed = (url: string) => t.app.inject({ method: 'GET', url: new URL(url).pathname + new URL(url).search });
 
+  it('takes base64 wrapped over lines, as some providers send it', async () => {
+    upstream.handler = (_req, res) => sendJson(res, 200, { data: [{ b64_json: red.toString('base64').replace(/(.{76})/g, '$1\n') }] });
+    const res = await generate({ prompt: 'wrapped', response_format: 'b64_json' });
+    expect(res.statusCode).toBe(200);
+    expect(Buffer.from(res.json().data[0].b64_json, 'base64').equals(red)).toBe(true);
+    upstream.handler = base64Style(red);
+  });
+
   it('takes base64 answers, sending the provider key (never the user token) to /v1/images/generations', async () => {
     const res = await generate({ prompt: 'a red square', n: 2, size: '1024x1024' });
     expect(res.statusCode).toBe(200);
@@ -132,6 +140,7 @@ describe.each(DATABASES)('an OpenAI-compatible image provider on %s', (kind) => 
       ['JSON without images', (_req, res) => sendJson(res, 200, { created: 1 }), /no data array/],
       ['an empty list of images', (_req, res) => sendJson(res, 200, { data: [] }), /no images/],
       ['bytes that are not an image', (_req, res) => sendJson(res, 200, { data: [{ b64_json: Buffer.from('hello, not a picture').toString('base64') }] }), /not a PNG, JPEG or WebP/],
+      ['base64 with characters outside the alphabet', (_req, res) => sendJson(res, 200, { data: [{ b64_json: `${red.toString('base64').slice(0, 40)}!*${red.toString('base64').slice(40)}` }] }), /not valid base64/],
       ['a URL that fails to download', (_req, res) => sendJson(res, 200, { data: [{ url: 'http://127.0.0.1:1/nothing.png' }] }), /Could not reach the image provider/],
     ];
     it.each(cases)('%s', async (_name, handler, message) => {
