@@ -11,6 +11,7 @@ import type { MediaRow } from '../store/db/schema.ts';
 import { MIME_BY_EXTENSION } from '../store/media/signing.ts';
 import { userIdOf } from './authenticate.ts';
 import { errors } from './schemas.ts';
+import { clientHasVersion } from './conditional.ts';
 
 const SIGNED_FILE = /^(jan_[0-9a-hjkmnp-tv-z]{26})\.(png|jpg|jpeg|webp)$/;
 /** Media never changes under its id; an owner's copy may be cached privately for a day. */
@@ -26,16 +27,6 @@ const SignedQuery = Type.Object(
   { exp: Type.Optional(Type.String()), sig: Type.Optional(Type.String()) },
   { additionalProperties: true },
 );
-
-/** True when the client already holds this exact version (If-None-Match, weak or strong, or *). */
-function clientHasVersion(request: FastifyRequest, etag: string): boolean {
-  const header = request.headers['if-none-match'];
-  if (!header) return false;
-  return header.split(',').some((tag) => {
-    const t = tag.trim();
-    return t === '*' || t.replace(/^W\//, '') === etag;
-  });
-}
 
 async function sendMedia(media: MediaService, request: FastifyRequest, reply: FastifyReply, row: MediaRow, cacheControl: string) {
   const etag = `"${row.sha256}"`;

@@ -9,6 +9,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Container } from '../container.ts';
 import { ApiError } from '../lib/errors.ts';
 import { sendError } from './errors.ts';
+import { clientHasVersion } from './conditional.ts';
 
 export const WEB_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../web');
 
@@ -62,14 +63,6 @@ export function contentSecurityPolicy(mediaPublicUrl: string | undefined): strin
   ].join('; ');
 }
 
-function etagMatches(header: string | undefined, etag: string): boolean {
-  if (!header) return false;
-  return header.split(',').some((tag) => {
-    const t = tag.trim();
-    return t === '*' || t === etag || t === `W/${etag}`;
-  });
-}
-
 export function webRoutes(container: Container, root = WEB_ROOT): FastifyPluginAsync {
   const files = loadWebFiles(root);
   const csp = contentSecurityPolicy(container.config.mediaPublicUrl);
@@ -82,7 +75,7 @@ export function webRoutes(container: Container, root = WEB_ROOT): FastifyPluginA
     // No fingerprinted names, so the browser revalidates every time; an unchanged file costs a 304.
     // nosniff, referrer-policy and frame denial come from security.ts; the page's own policy is set here.
     reply.header('content-security-policy', csp).header('cache-control', 'no-cache').header('etag', file.etag);
-    if (etagMatches(request.headers['if-none-match'], file.etag)) return reply.code(304).send();
+    if (clientHasVersion(request, file.etag)) return reply.code(304).send();
     return reply.type(file.type).send(file.body);
   }
 
