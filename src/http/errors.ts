@@ -23,36 +23,31 @@ function validationError(errors: AjvError[], context: string | undefined): ApiEr
   // Prefer the most telling error: a wrong type or value says more than a failed union branch.
   const error = errors.find((e) => !['anyOf', 'oneOf', 'if'].includes(e.keyword)) ?? errors[0]!;
   const where = context === 'querystring' ? 'query parameter' : context === 'params' ? 'path parameter' : 'parameter';
+  // The value at fault, for the errors about a value rather than a missing or unknown field.
+  const param = paramName(error.instancePath);
+  const label = param ? `'${param}'` : 'the request body';
   switch (error.keyword) {
     case 'required': {
-      const param = paramName(error.instancePath, String(error.params.missingProperty));
-      return new ApiError(400, 'invalid_request_error', `Missing required ${where}: '${param}'.`, { param, code: 'missing_required_parameter' });
+      const missing = paramName(error.instancePath, String(error.params.missingProperty));
+      return new ApiError(400, 'invalid_request_error', `Missing required ${where}: '${missing}'.`, { param: missing, code: 'missing_required_parameter' });
     }
     case 'additionalProperties': {
-      const param = paramName(error.instancePath, String(error.params.additionalProperty));
-      return new ApiError(400, 'invalid_request_error', `Unrecognized request argument supplied: ${param}`, { param, code: 'unknown_parameter' });
+      const unknown = paramName(error.instancePath, String(error.params.additionalProperty));
+      return new ApiError(400, 'invalid_request_error', `Unrecognized request argument supplied: ${unknown}`, { param: unknown, code: 'unknown_parameter' });
     }
-    case 'type': {
-      const param = paramName(error.instancePath);
-      const label = param ? `'${param}'` : 'the request body';
+    case 'type':
       return new ApiError(400, 'invalid_request_error', `Invalid type for ${label}: expected ${error.params.type}.`, { param, code: 'invalid_type' });
-    }
     case 'const':
     case 'enum': {
       // A union of literals fails once per branch: together the branches are the allowed values.
       const allowed = errors
         .filter((e) => e.instancePath === error.instancePath && (e.keyword === 'const' || e.keyword === 'enum'))
         .flatMap((e) => (e.keyword === 'enum' ? (e.params.allowedValues as unknown[]) : [e.params.allowedValue]));
-      const param = paramName(error.instancePath);
-      const label = param ? `'${param}'` : 'the request body';
       const list = allowed.map((v) => JSON.stringify(v)).join(', ');
       return new ApiError(400, 'invalid_request_error', `Invalid value for ${label}: expected one of ${list}.`, { param, code: 'invalid_value' });
     }
-    default: {
-      const param = paramName(error.instancePath);
-      const label = param ? `'${param}'` : 'the request body';
+    default:
       return new ApiError(400, 'invalid_request_error', `Invalid value for ${label}: ${error.message ?? 'not allowed'}.`, { param, code: 'invalid_value' });
-    }
   }
 }
 
