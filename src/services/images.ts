@@ -274,7 +274,11 @@ export class ImagesService {
     while (images.length < wanted) {
       const perCall = first.images.length;
       const remaining = wanted - images.length;
-      const batches = await Promise.all(Array.from({ length: Math.ceil(remaining / perCall) }, (_, i) => call(Math.min(perCall, remaining - i * perCall))));
+      // Settled, not raced: a failure answers only once every call of the round is over, so none is left running.
+      const settled = await Promise.allSettled(Array.from({ length: Math.ceil(remaining / perCall) }, (_, i) => call(Math.min(perCall, remaining - i * perCall))));
+      const failed = settled.find((s) => s.status === 'rejected');
+      if (failed) throw failed.reason;
+      const batches = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
       if (batches.every((b) => b.images.length === 0)) throw providerError('Image provider returned no images');
       for (const batch of batches) {
         images.push(...batch.images);

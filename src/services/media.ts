@@ -1,6 +1,6 @@
 // Images Easel keeps: checked by their real type and size, written to the media store first and recorded
 // in the media table second, so a row never points at bytes that are not there.
-import { createHash } from 'node:crypto';
+import { webcrypto } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { badRequest, notFound, payloadTooLarge } from '../lib/errors.ts';
 import { newId } from '../lib/ids.ts';
@@ -20,6 +20,11 @@ export interface StoredMedia {
 export interface MediaContent {
   row: MediaRow;
   body: Readable;
+}
+
+/** SHA-256 in hex, computed in libuv's thread pool (WebCrypto digests are jobs there), off the event loop. */
+async function sha256Hex(bytes: Buffer): Promise<string> {
+  return Buffer.from(await webcrypto.subtle.digest('SHA-256', bytes)).toString('hex');
 }
 
 export function describeBytes(bytes: number): string {
@@ -58,24 +63,32 @@ export class MediaService {
       const id = newId('jan');
       // Two characters of the random tail spread files over 1024 directories.
       const key = `${id.slice(-2)}/${id}.${EXTENSIONS[mime]}`;
-      const sha256 = createHash('sha256').update(bytes).digest('hex');
-      const row: MediaRow = { id, user_id: userId, mime, bytes: bytes.length, sha256, storage_key: key, created_at: now };
-      return { row, media: { id, mime, bytes, sha256 } satisfies StoredMedia };
+      return { id, mime, bytes, key };
     });
     const written: string[] = [];
+    const removeWritten = () => Promise.allSettled(written.map((key) => this.store.delete(key)));
+    // Settled, not raced: after a failure every other write has finished, so none lands after the cleanup.
+    const results = await Promise.allSettled(
+      prepared.map(async ({ id, mime, bytes, key }) => {
+        // The hash is worked out while the file is written.
+        const [sha256] = await Promise.all([sha256Hex(bytes), this.store.put(key, bytes, mime).then(() => written.push(key))]);
+        const row: MediaRow = { id, user_id: userId, mime, bytes: bytes.length, sha256, storage_key: key, created_at: now };
+        return { row, media: { id, mime, bytes, sha256 } satisfies StoredMedia };
+      }),
+    );
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) {
+      await removeWritten();
+      throw failed.reason;
+    }
+    const stored = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     try {
-      await Promise.all(
-        prepared.map(async ({ row, media }) => {
-          await this.store.put(row.storage_key, media.bytes, media.mime);
-          written.push(row.storage_key);
-        }),
-      );
-      await this.repository.insertMany(prepared.map((p) => p.row));
+      await this.repository.insertMany(stored.map((s) => s.row));
     } catch (error) {
-      await Promise.allSettled(written.map((key) => this.store.delete(key)));
+      await removeWritten();
       throw error;
     }
-    return prepared.map((p) => p.media);
+    return stored.map((s) => s.media);
   }
 
   /** Takes back media saved by a request that then failed: rows first, so no row outlives its bytes. */

@@ -26,6 +26,13 @@ describe('FsMediaStore', () => {
   });
   afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
 
+  it('writes into a directory it made before that someone has since removed', async () => {
+    await store.put('ab/jan_x.png', Buffer.from('one'), 'image/png');
+    fs.rmSync(path.join(root, 'media', 'ab'), { recursive: true });
+    await store.put('ab/jan_y.png', Buffer.from('two'), 'image/png');
+    expect((await read(store, 'ab/jan_y.png'))?.toString()).toBe('two');
+  });
+
   it('puts, gets, lists and deletes', async () => {
     const bytes = Buffer.from('pretend png bytes');
     await store.put('ab/jan_x.png', bytes, 'image/png');

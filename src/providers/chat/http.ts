@@ -16,7 +16,7 @@ export interface UpstreamRequest {
   method: 'GET' | 'POST';
   url: URL;
   headers: Record<string, string>;
-  body?: string;
+  body?: string | Buffer;
   /** Longest silence allowed, waiting for the response or between two chunks of it. */
   idleTimeoutMs: number;
   signal?: AbortSignal;

@@ -1,7 +1,10 @@
 // Any OpenAI-compatible image server (OpenAI, LocalAI, stable-diffusion front ends, …). It may answer with
 // base64 (gpt-image style) or with short-lived URLs (dall-e style), which are downloaded at once. Every
 // failure becomes a provider_error whose message says what went wrong and never carries the API key.
+// Calls go over node:http (kept-alive connections, no WHATWG streams per chunk, no 300 s header limit).
+import type { IncomingMessage } from 'node:http';
 import { ApiError, providerError } from '../../lib/errors.ts';
+import { Semaphore } from '../../lib/semaphore.ts';
 import type { ProviderEndpoint } from '../../config.ts';
 import type { ModelInfo } from '../models.ts';
 import { EXTENSIONS } from '../../store/media/signing.ts';
@@ -9,6 +12,8 @@ import { isConnectionRefused, isRefusalStatus, UPSTREAM_RETRY, upstreamVerdict, 
 import { NotAcceptedError } from '../not-accepted.ts';
 import { Deadline } from './deadline.ts';
 import { chunksOf, readSse } from './sse.ts';
+import { parseImagesAnswer } from './answer.ts';
+import { send, UpstreamTimeoutError } from '../chat/http.ts';
 import type {
   EditRequest,
   GenerateRequest,
@@ -25,11 +30,27 @@ import type {
 export const UPSTREAM_DEFAULT_MODEL = 'default';
 const MODELS_TIMEOUT_MS = 10_000;
 const ERROR_BODY_LIMIT = 16 * 1024;
+/**
+ * Answers read and decoded at once, per provider. An answer waiting for a slot stays in the socket (TCP
+ * pushes back), so memory holds a few megabyte-sized bodies, not one per request in flight.
+ */
+const ANSWERS_READ_AT_ONCE = 4;
 /** Names that mark an upstream model as an image model, when the upstream also lists others. */
 const IMAGE_MODEL_NAME = /image|dall-e|diffusion|sdxl|flux|kandinsky|imagen|sd-|sd3/i;
 
 /** Refused connections and 429/503 answers are tried again (see retry.ts): image calls are billed, nothing else is. */
-const judge = upstreamVerdict((res: Response) => ({ status: res.status, retryAfter: res.headers.get('retry-after') }));
+const judge = upstreamVerdict((res: IncomingMessage) => ({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] }));
+
+/** A request body as sent: JSON text, or multipart bytes with their boundary in the content type. */
+interface UpstreamBody {
+  bytes: string | Buffer;
+  contentType: string;
+}
+
+function isOk(res: IncomingMessage): boolean {
+  const status = res.statusCode ?? 0;
+  return status >= 200 && status < 300;
+}
 
 /** What Easel knows about well-known model families; an unknown model gets the choices that work everywhere. */
 export function modelTraits(model: string | undefined): { acceptsResponseFormat: boolean; maxN: number; streams: boolean } {
@@ -81,6 +102,7 @@ export class OpenAICompatibleImageProvider implements ImageProvider {
   private readonly retry: RetryPolicy;
   private readonly streams: (model: string | undefined) => boolean;
   private modelsCache: { models: ModelInfo[]; expires: number } | undefined;
+  private readonly answers = new Semaphore(ANSWERS_READ_AT_ONCE);
 
   /** `streams` says which models stream partial images (a providers file may declare it); default: by model family. */
   constructor(endpoint: ProviderEndpoint, options: { maxImageBytes: number; modelsCacheTtlSeconds: number; retry?: RetryPolicy; streams?: (model: string | undefined) => boolean }) {
@@ -127,7 +149,7 @@ export class OpenAICompatibleImageProvider implements ImageProvider {
 
   async edit(request: EditRequest): Promise<ImageBatch> {
     return this.guard(async (deadline) => {
-      const res = await this.post('/images/edits', this.editForm(request, false, 0), deadline);
+      const res = await this.post('/images/edits', await this.editForm(request, false, 0), deadline);
       return this.readBatch(res, request, deadline.signal);
     });
   }
@@ -142,15 +164,15 @@ export class OpenAICompatibleImageProvider implements ImageProvider {
     try {
       const body = job.operation === 'generate'
         ? this.generationBody(request, streams, partialImages)
-        : this.editForm({ ...(request as EditRequest) }, streams, partialImages);
+        : await this.editForm({ ...(request as EditRequest) }, streams, partialImages);
       const res = await this.post(job.operation === 'generate' ? '/images/generations' : '/images/edits', body, deadline);
-      if (!(res.headers.get('content-type') ?? '').includes('text/event-stream')) {
+      if (!(res.headers['content-type'] ?? '').includes('text/event-stream')) {
         const batch = await this.readBatch(res, request, signal);
         yield { type: 'completed', image: batch.images[0]!, model: batch.model, usage: batch.usage };
         return;
       }
       let partials = 0;
-      for await (const message of readSse(res.body!)) {
+      for await (const message of readSse(res)) {
         if (message.data === '[DONE]') continue;
         let event: Record<string, unknown>;
         try {
@@ -191,9 +213,9 @@ export class OpenAICompatibleImageProvider implements ImageProvider {
     return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined && v !== null)) as Record<string, string | number>;
   }
 
-  private generationBody(request: GenerateRequest, stream: boolean, partialImages: number): string {
+  private generationBody(request: GenerateRequest, stream: boolean, partialImages: number): UpstreamBody {
     const traits = modelTraits(request.model);
-    return JSON.stringify({
+    const bytes = JSON.stringify({
       prompt: request.prompt,
       n: Math.min(request.n, traits.maxN),
       size: request.size,
@@ -203,9 +225,11 @@ export class OpenAICompatibleImageProvider implements ImageProvider {
       ...this.options(request.options),
       ...(stream ? { stream: true, partial_images: partialImages } : {}),
     });
+    return { bytes, contentType: 'application/json' };
   }
 
-  private editForm(request: EditRequest, stream: boolean, partialImages: number): FormData {
+  /** The edit as multipart/form-data, encoded once so that a retry sends the same bytes. */
+  private async editForm(request: EditRequest, stream: boolean, partialImages: number): Promise<UpstreamBody> {
     const traits = modelTraits(request.model);
     const form = new FormData();
     const field = request.images.length === 1 ? 'image' : 'image[]';
@@ -223,16 +247,19 @@ export class OpenAICompatibleImageProvider implements ImageProvider {
       form.append('stream', 'true');
       form.append('partial_images', String(partialImages));
     }
-    return form;
+    const encoded = new Response(form);
+    return { bytes: Buffer.from(await encoded.arrayBuffer()), contentType: encoded.headers.get('content-type')! };
   }
 
   /** One request, tried again only when the provider cannot have started on it; each attempt gets the full timeout. */
-  private async post(path: string, body: string | FormData, deadline: Deadline): Promise<Response> {
-    const headers = this.headers(typeof body === 'string' ? { 'content-type': 'application/json' } : {});
+  private async post(path: string, body: UpstreamBody, deadline: Deadline): Promise<IncomingMessage> {
+    const url = new URL(`${this.base}${path}`);
+    const headers = this.headers({ 'content-type': body.contentType });
     const attempt = async () => {
       deadline.arm();
       try {
-        return await fetch(`${this.base}${path}`, { method: 'POST', headers, body, signal: deadline.signal });
+        // The deadline bounds the whole exchange; the idle timeout only backs it up.
+        return await send({ method: 'POST', url, headers, body: body.bytes, idleTimeoutMs: this.timeoutMs + 1000, signal: deadline.signal });
       } catch (error) {
         deadline.disarm();
         throw error;
@@ -242,18 +269,18 @@ export class OpenAICompatibleImageProvider implements ImageProvider {
       policy: this.retry,
       discard: (refused) => {
         deadline.disarm();
-        void refused.body?.cancel().catch(() => undefined);
+        refused.resume();
       },
     }).catch((error: unknown) => {
       // Refused: the request never arrived, so a router may send it to another provider. (Only here: a
       // refused download of an answer's URL comes after the work was done.)
       throw isConnectionRefused(error) ? NotAcceptedError.from(providerError('Could not reach the image provider (connection refused)', error)) : error;
     });
-    if (!res.ok) {
+    if (!isOk(res)) {
       const detail = await this.errorDetail(res);
-      const error = providerError(`Image provider returned HTTP ${res.status}${detail ? `: ${detail}` : ''}`);
+      const error = providerError(`Image provider returned HTTP ${res.statusCode}${detail ? `: ${detail}` : ''}`);
       // 429/503: turned away before any work began, so a router may send it to another provider.
-      throw isRefusalStatus(res.status) ? NotAcceptedError.from(error) : error;
+      throw isRefusalStatus(res.statusCode ?? 0) ? NotAcceptedError.from(error) : error;
     }
     return res;
   }
@@ -272,21 +299,30 @@ export class OpenAICompatibleImageProvider implements ImageProvider {
 
   // ---- responses ---------------------------------------------------------------------------------
 
-  private async readBatch(res: Response, request: GenerateRequest, signal: AbortSignal): Promise<ImageBatch> {
+  private async readBatch(res: IncomingMessage, request: GenerateRequest, signal: AbortSignal): Promise<ImageBatch> {
     // Base64 is 4/3 of the bytes; allow a full batch of the largest images plus the JSON around them.
     const limit = Math.ceil((this.maxImageBytes * 4) / 3) * Math.max(1, request.n) + 1024 * 1024;
-    const text = (await this.readCapped(res, limit, 'answer')).toString('utf8');
-    let body: { data?: unknown; model?: unknown; usage?: unknown };
-    try {
-      body = JSON.parse(text) as typeof body;
-    } catch {
-      throw providerError('Image provider returned a response that is not JSON');
-    }
-    if (!body || !Array.isArray(body.data)) throw providerError('Image provider returned an unexpected response: no data array');
+    const { body, inline } = await this.answers.run(async () => {
+      const answer = await this.readCapped(res, limit, 'answer');
+      let parsed;
+      try {
+        parsed = parseImagesAnswer(answer);
+      } catch {
+        throw providerError('Image provider returned a response that is not JSON');
+      }
+      const body = parsed.json as { data?: unknown; model?: unknown; usage?: unknown } | null;
+      if (!body || !Array.isArray(body.data)) throw providerError('Image provider returned an unexpected response: no data array');
+      // Decoded inside the slot, so the base64 text is garbage before the next answer is read.
+      const inline = (body.data as UpstreamImage[]).map((item) =>
+        typeof item?.b64_json === 'string' ? this.checkSize(decodeBase64(parsed.base64Of(item.b64_json), 'an image')) : undefined,
+      );
+      return { body, inline };
+    });
     const images = await Promise.all(
-      (body.data as UpstreamImage[]).map(async (item): Promise<GeneratedImage> => {
+      (body.data as UpstreamImage[]).map(async (item, i): Promise<GeneratedImage> => {
         const revisedPrompt = typeof item?.revised_prompt === 'string' ? item.revised_prompt : undefined;
-        if (typeof item?.b64_json === 'string') return { bytes: this.checkSize(decodeBase64(item.b64_json, 'an image')), revisedPrompt };
+        const bytes = inline[i];
+        if (bytes) return { bytes, revisedPrompt };
         if (typeof item?.url === 'string') return { bytes: await this.download(item.url, signal), revisedPrompt };
         throw providerError('Image provider returned an image with neither b64_json nor url');
       }),
@@ -306,32 +342,20 @@ export class OpenAICompatibleImageProvider implements ImageProvider {
     }
     if (target.protocol !== 'http:' && target.protocol !== 'https:') throw providerError('Image provider returned an image URL that is not http(s)');
     const sameOrigin = target.origin === new URL(this.base).origin;
+    // fetch here: such URLs point anywhere (object stores, CDNs) and may redirect.
     const res = await fetch(target, { headers: sameOrigin ? this.headers() : {}, signal });
     if (!res.ok) {
       await res.body?.cancel();
       throw providerError(`Could not download an image from the image provider's URL (HTTP ${res.status})`);
     }
-    return this.readCapped(res, this.maxImageBytes, 'image');
+    const body = res.body;
+    if (!body) return Buffer.alloc(0);
+    return readCapped({ chunks: chunksOf(body), length: res.headers.get('content-length'), close: () => void body.cancel().catch(() => undefined) }, this.maxImageBytes, 'image');
   }
 
-  /** Reads a body, refusing to hold more than `limit` bytes. */
-  private async readCapped(res: Response, limit: number, what: 'answer' | 'image'): Promise<Buffer> {
-    const tooLarge = () => providerError(`Image provider returned an ${what} larger than Easel accepts (${limit} bytes)`);
-    if (Number(res.headers.get('content-length') ?? 0) > limit) {
-      await res.body?.cancel();
-      throw tooLarge();
-    }
-    const chunks: Uint8Array[] = [];
-    let total = 0;
-    if (res.body) {
-      for await (const chunk of chunksOf(res.body)) {
-        total += chunk.byteLength;
-        // Leaving the loop cancels the rest of the body.
-        if (total > limit) throw tooLarge();
-        chunks.push(chunk);
-      }
-    }
-    return Buffer.concat(chunks);
+  /** Reads an upstream body, refusing to hold more than `limit` bytes; leaving early closes the connection. */
+  private async readCapped(res: IncomingMessage, limit: number, what: 'answer' | 'image'): Promise<Buffer> {
+    return readCapped({ chunks: res, length: res.headers['content-length'], close: () => res.destroy() }, limit, what);
   }
 
   private checkSize(bytes: Buffer): Buffer {
@@ -346,7 +370,7 @@ export class OpenAICompatibleImageProvider implements ImageProvider {
   // ---- errors ------------------------------------------------------------------------------------
 
   /** The upstream's own error message, if it sent a JSON one (bounded, without the key). */
-  private async errorDetail(res: Response): Promise<string> {
+  private async errorDetail(res: IncomingMessage): Promise<string> {
     try {
       const text = (await this.readCapped(res, ERROR_BODY_LIMIT, 'answer')).toString('utf8');
       return this.detailOf(JSON.parse(text));
@@ -371,7 +395,7 @@ export class OpenAICompatibleImageProvider implements ImageProvider {
       const scrubbed = new ApiError(error.status, error.type, this.scrub(error.message), { param: error.param, code: error.code });
       return error instanceof NotAcceptedError ? NotAcceptedError.from(scrubbed) : scrubbed;
     }
-    if (deadline.timedOut) {
+    if (deadline.timedOut || error instanceof UpstreamTimeoutError) {
       return providerError(`Image provider did not answer within ${Math.round(this.timeoutMs / 1000)} s`, error);
     }
     const code = ((error as { cause?: { code?: unknown } })?.cause?.code ?? (error as { code?: unknown })?.code) as string | undefined;
@@ -387,4 +411,38 @@ export class OpenAICompatibleImageProvider implements ImageProvider {
     const why = code && reason[code] ? reason[code] : 'request failed';
     return providerError(`Could not reach the image provider (${why})`, error);
   }
+}
+
+/**
+ * Reads a body into one buffer, sized from its content-length when it declares one (no chunk list to
+ * concatenate), refusing to hold more than `limit` bytes.
+ */
+async function readCapped(
+  { chunks, length, close }: { chunks: AsyncIterable<Uint8Array>; length: string | null | undefined; close: () => void },
+  limit: number,
+  what: 'answer' | 'image',
+): Promise<Buffer> {
+  const tooLarge = () => providerError(`Image provider returned an ${what} larger than Easel accepts (${limit} bytes)`);
+  const declared = length ? Number(length) : NaN;
+  if (declared > limit) {
+    close();
+    throw tooLarge();
+  }
+  let body: Buffer = Number.isSafeInteger(declared) && declared >= 0 ? Buffer.allocUnsafe(declared) : Buffer.alloc(0);
+  let total = 0;
+  for await (const chunk of chunks) {
+    // Leaving the loop early closes the connection, so a body past the limit is not read to its end.
+    if (total + chunk.byteLength > limit) throw tooLarge();
+    if (total + chunk.byteLength > body.length) body = grow(body, total, total + chunk.byteLength);
+    body.set(chunk, total);
+    total += chunk.byteLength;
+  }
+  return total === body.length ? body : body.subarray(0, total);
+}
+
+/** A larger buffer holding the first `used` bytes; doubles, so an undeclared body is copied O(log n) times. */
+function grow(body: Buffer, used: number, needed: number): Buffer {
+  const larger = Buffer.allocUnsafe(Math.max(needed, body.length * 2, 64 * 1024));
+  body.copy(larger, 0, 0, used);
+  return larger;
 }

@@ -23,7 +23,8 @@ export async function* chunksOf(stream: ReadableStream<Uint8Array>): AsyncIterab
   }
 }
 
-export async function* readSse(body: ReadableStream<Uint8Array>): AsyncIterable<SseMessage> {
+/** The messages of an event stream's bytes (an IncomingMessage, or `chunksOf` a web stream). */
+export async function* readSse(body: AsyncIterable<Uint8Array>): AsyncIterable<SseMessage> {
   const decoder = new TextDecoder();
   let buffer = '';
   let event: string | undefined;
@@ -42,7 +43,7 @@ export async function* readSse(body: ReadableStream<Uint8Array>): AsyncIterable<
     if (field === 'event') event = value;
     else if (field === 'data') data.push(value);
   };
-  for await (const chunk of chunksOf(body)) {
+  for await (const chunk of body) {
     buffer += decoder.decode(chunk, { stream: true });
     let newline: number;
     while ((newline = buffer.search(/\r\n|\r|\n/)) !== -1) {

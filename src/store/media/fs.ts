@@ -13,6 +13,8 @@ const TEMP_SUFFIX = '.tmp';
 export class FsMediaStore implements MediaStore {
   readonly kind = 'fs' as const;
   private readonly root: string;
+  /** Directories known to exist: a mkdir per write costs more than the rest of the bookkeeping. */
+  private readonly made = new Set<string>();
 
   constructor(root: string) {
     this.root = path.resolve(root);
@@ -26,10 +28,9 @@ export class FsMediaStore implements MediaStore {
   async put(key: string, bytes: Buffer, _mime: string): Promise<void> {
     const final = this.pathOf(key);
     const dir = path.dirname(final);
-    await fsp.mkdir(dir, { recursive: true });
     const temp = `${final}.${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`;
     try {
-      const handle = await fsp.open(temp, 'wx', 0o640);
+      const handle = await this.create(temp, dir);
       try {
         await handle.writeFile(bytes);
         await handle.sync();
@@ -42,6 +43,21 @@ export class FsMediaStore implements MediaStore {
       throw error;
     }
     await syncDir(dir);
+  }
+
+  /** Opens a new file, making its directory the first time (and again if someone removed it since). */
+  private async create(file: string, dir: string): Promise<fsp.FileHandle> {
+    if (!this.made.has(dir)) {
+      await fsp.mkdir(dir, { recursive: true });
+      this.made.add(dir);
+    }
+    try {
+      return await fsp.open(file, 'wx', 0o640);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      await fsp.mkdir(dir, { recursive: true });
+      return fsp.open(file, 'wx', 0o640);
+    }
   }
 
   async get(key: string): Promise<StoredObject | undefined> {
