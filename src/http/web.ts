@@ -11,7 +11,9 @@ import { ApiError } from '../lib/errors.ts';
 import { sendError } from './errors.ts';
 import { clientHasVersion } from './conditional.ts';
 
-export const WEB_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../web');
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+/** The browser app: dist/web beside the bundle (scripts/build.ts copies it there), or src/web from source. */
+export const WEB_ROOT = fs.existsSync(path.join(HERE, 'web')) ? path.join(HERE, 'web') : path.resolve(HERE, '../web');
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

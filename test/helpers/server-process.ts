@@ -1,4 +1,4 @@
-// Starts the real server process (`node src/main.ts`) on a free port, for black-box tests.
+// Starts the real server process (`node src/main.ts`, or the bundle) on a free port, for black-box tests.
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
@@ -26,10 +26,16 @@ export interface ServerProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export async function startServer(env: Record<string, string>, options: { timeoutMs?: number } = {}): Promise<ServerProcess> {
+export interface StartOptions {
+  timeoutMs?: number;
+  /** What node runs, relative to the repo root: the sources by default, or the bundle (dist/easel.mjs). */
+  script?: string;
+}
+
+export async function startServer(env: Record<string, string>, options: StartOptions = {}): Promise<ServerProcess> {
   const port = await freePort();
   let output = '';
-  const child = spawn(process.execPath, [path.join(ROOT, 'src/main.ts')], {
+  const child = spawn(process.execPath, [path.join(ROOT, options.script ?? 'src/main.ts')], {
     cwd: ROOT,
     env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,7 +1,7 @@
 import { parse, type Command } from '../command.ts';
 
 export const serve: Command = {
-  summary: 'Start the server (as `npm start`)',
+  summary: 'Start the server from source (as `npm run dev`)',
   usage: [
     'Usage: easel serve [--port <port>] [--host <address>]',
     '',
