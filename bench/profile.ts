@@ -18,7 +18,8 @@ fs.mkdirSync(dir, { recursive: true });
 
 const png = kind === 'images' ? await noisyPng() : undefined;
 const mock = await startMock('profile-mock', png ? { MOCK_IMAGE_FILE: png.file } : {});
-const easel = await startEasel({ name: 'profile-easel', upstream: mock, nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
+// From source: in the bundle every function would be in dist/server.mjs; the by-file and by-package sums need the files.
+const easel = await startEasel({ name: 'profile-easel', upstream: mock, from: 'source', nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
 try {
   const { token, userId } = await guestLogin(easel);
   const headers = { authorization: `Bearer ${token}` };

@@ -7,7 +7,7 @@ import { addedFirstChunk } from '../scenarios/streaming.ts';
 import type { ImagesResult } from '../scenarios/images.ts';
 import { addedImageLatency } from '../scenarios/images.ts';
 import type { ItemsResult } from '../scenarios/items.ts';
-import type { ColdStartResult } from '../scenarios/cold-start.ts';
+import type { ColdStartMode, ColdStartResult } from '../scenarios/cold-start.ts';
 import { formatNumber, ms, signedMs, table, times, type Cell } from './table.ts';
 import { worstOther } from './phase.ts';
 
@@ -133,14 +133,18 @@ export function itemsTable(result: ItemsResult): string {
 }
 
 export function coldStartTable(result: ColdStartResult): string {
-  return table(
-    ['start', 'to /healthz (mean)', 'to first authenticated request (mean)', 'runs', 'other CPU'],
-    [
-      ['first boot (empty DATA_DIR)', ms(result.firstBoot.meanHealthzMs), ms(result.firstBoot.meanAuthenticatedMs), result.firstBoot.runs, cores(result.firstBoot.otherCores)],
-      ['restart (existing DATA_DIR)', ms(result.restart.meanHealthzMs), ms(result.restart.meanAuthenticatedMs), result.restart.runs, cores(result.restart.otherCores)],
-      ['`node -e ""` (Node itself)', ms(result.nodeBaselineMs), '', '', ''],
-    ],
-  );
+  const row = (start: string, mode: ColdStartMode) => [start, ms(mode.meanHealthzMs), ms(mode.meanAuthenticatedMs), mode.runs, cores(mode.otherCores)];
+  // Results from before the bundle have no buildMs: their top-level figures are from source.
+  const how = result.buildMs === undefined ? '' : ', `npm start` (bundle)';
+  const rows = [
+    row(`first boot (empty DATA_DIR)${how}`, result.firstBoot),
+    row(`restart (existing DATA_DIR)${how}`, result.restart),
+  ];
+  if (result.source) {
+    rows.push(row('first boot, `node src/main.ts` (`npm run dev`)', result.source.firstBoot), row('restart, `node src/main.ts`', result.source.restart));
+  }
+  rows.push(['`node -e ""` (Node itself)', ms(result.nodeBaselineMs), '', '', '']);
+  return table(['start', 'to /healthz (mean)', 'to first authenticated request (mean)', 'runs', 'other CPU'], rows);
 }
 
 export function evaluateGoals(results: BenchResults, rates: number[]): Goal[] {

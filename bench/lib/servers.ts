@@ -1,8 +1,9 @@
 // Starting the three kinds of server the benchmarks compare, and the few API calls that set Easel up.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort, startServer, type ChildServer } from './processes.ts';
+import { freePort, ROOT, startServer, type ChildServer } from './processes.ts';
 
 /** Limits high enough never to refuse a benchmark request. */
 const NO_RATE_LIMITS = {
@@ -21,6 +22,33 @@ export interface EaselOptions {
   dataDir?: string;
   env?: Record<string, string>;
   nodeArgs?: string[];
+  /** How Easel runs: `bundle` (default) as `npm start` does, or `source` as `npm run dev` does. */
+  from?: EaselFrom;
+}
+
+export type EaselFrom = 'bundle' | 'source';
+
+// BENCH_EASEL_DIR runs another copy of Easel (e.g. one with a proposed fix) against the same harness.
+const EASEL_DIR = path.resolve(ROOT, process.env.BENCH_EASEL_DIR ?? '.');
+const EASEL_SOURCE = path.join(EASEL_DIR, 'src/main.ts');
+const EASEL_BUILD = path.join(EASEL_DIR, 'scripts/build.ts');
+
+let built: { script: string; buildMs?: number } | undefined;
+
+/**
+ * Builds Easel's bundle (scripts/build.ts, as `npm start` does before starting), once per benchmark run and
+ * before any timing, as a deploy would. A copy of Easel from before the bundle existed runs from source.
+ */
+export function buildEasel(): { script: string; buildMs?: number } {
+  if (!built) {
+    const started = performance.now();
+    if (!fs.existsSync(EASEL_BUILD)) built = { script: EASEL_SOURCE };
+    else {
+      execFileSync(process.execPath, [EASEL_BUILD], { cwd: EASEL_DIR, stdio: ['ignore', 'ignore', 'pipe'] });
+      built = { script: path.join(EASEL_DIR, 'dist/easel.mjs'), buildMs: performance.now() - started };
+    }
+  }
+  return built;
 }
 
 export interface EaselServer extends ChildServer {
@@ -35,8 +63,7 @@ export async function startEasel(options: EaselOptions): Promise<EaselServer> {
   const upstream: Record<string, string> = options.upstream ? { LLM_PROVIDER_URL: `${options.upstream.url}/v1`, IMAGE_PROVIDER_URL: `${options.upstream.url}/v1` } : {};
   const server = await startServer({
     name: options.name,
-    // BENCH_EASEL_DIR runs another copy of Easel (e.g. one with a proposed fix) against the same harness.
-    script: path.join(process.env.BENCH_EASEL_DIR ?? '.', 'src/main.ts'),
+    script: options.from === 'source' ? EASEL_SOURCE : buildEasel().script,
     nodeArgs: options.nodeArgs,
     env: { DATA_DIR: dataDir, LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', ...NO_RATE_LIMITS, ...upstream, ...options.env },
   });
