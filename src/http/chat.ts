@@ -56,8 +56,10 @@ export function chatRoutes(container: Container): FastifyPluginAsyncTypebox {
 }
 
 /**
- * Writes SSE chunks to the socket as they come (no buffering). Errors before the first byte are ordinary
- * JSON errors; after it, one becomes an SSE error event. A client that leaves aborts the upstream call.
+ * Writes SSE chunks to the socket as they come (no buffering). The reply waits for the first chunk: errors
+ * until then (the upstream refusing, or breaking before a word) are ordinary JSON errors with their status,
+ * and the headers then go out in the same write as that chunk. After it, an error becomes an SSE error
+ * event. A client that leaves aborts the upstream call.
  */
 async function relay(request: FastifyRequest, reply: FastifyReply, start: (signal: AbortSignal) => Promise<AsyncIterable<Uint8Array>>): Promise<FastifyReply> {
   const res = reply.raw;
@@ -67,9 +69,11 @@ async function relay(request: FastifyRequest, reply: FastifyReply, start: (signa
   };
   res.once('close', onClose);
   if (res.destroyed) upstream.abort(); // gone already, before the handler ran
-  let chunks: AsyncIterable<Uint8Array>;
+  let chunks: AsyncIterator<Uint8Array>;
+  let first: IteratorResult<Uint8Array>;
   try {
-    chunks = await start(upstream.signal);
+    chunks = (await start(upstream.signal))[Symbol.asyncIterator]();
+    first = await chunks.next();
   } catch (error) {
     res.off('close', onClose);
     // The client left before the upstream answered: there is no one to tell, and it is no provider fault.
@@ -83,12 +87,12 @@ async function relay(request: FastifyRequest, reply: FastifyReply, start: (signa
 
   reply.hijack();
   const headers = Object.fromEntries(Object.entries(reply.getHeaders()).filter(([, v]) => v !== undefined));
+  // Not flushed: Node sends the headers with the first write, as one packet with the first chunk.
   res.writeHead(200, { ...headers, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
-  res.flushHeaders();
   try {
-    for await (const chunk of chunks) {
+    for (let next = first; !next.done; next = await chunks.next()) {
       // Once the client is gone, keep draining: the stream notices the abort and saves what arrived.
-      if (!res.destroyed && !res.write(chunk)) await drained(res);
+      if (!res.destroyed && !res.write(next.value)) await drained(res);
     }
   } catch (error) {
     const apiError = toApiError(error);

@@ -108,6 +108,21 @@ describe.each(DATABASES)('streamed chat completions on %s', (kind) => {
     expect(await items(conv.id)).toEqual([]);
   });
 
+  it('answers an upstream that breaks before its first chunk with a JSON error, not a 200 stream', async () => {
+    upstream.handle = (_request, res) => {
+      sse(res).flushHeaders();
+      setTimeout(() => res.socket!.destroy(), 20);
+    };
+    const conv = await newConversation();
+    const stream = await ask(conv.id);
+    expect(stream.status).toBe(500);
+    expect(stream.headers['content-type']).toMatch(/^application\/json/);
+    expect(JSON.parse(await stream.readAll())).toEqual({
+      error: { message: 'The chat provider failed while streaming its reply.', type: 'provider_error', param: null, code: 'provider_error' },
+    });
+    expect(await items(conv.id)).toEqual([]);
+  });
+
   it('relays an error event the upstream sends in its stream, and saves nothing', async () => {
     const failure = `data: ${JSON.stringify({ error: { message: 'context length exceeded', type: 'invalid_request_error' } })}\n\n`;
     upstream.handle = (_request, res) => void sse(res).end(chunk('Par') + failure);
