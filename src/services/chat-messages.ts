@@ -1,14 +1,16 @@
 // Between conversation items and OpenAI chat messages: history replayed to a model, new turns stored as items.
 import { describeAttachedImage, describeImageCall } from '../providers/chat/image-notes.ts';
 import type { ChatMessage } from '../providers/chat/provider.ts';
-import type { ItemRow } from '../store/db/schema.ts';
-import { parseItem, type ContentPart, type ItemData, type ItemStatus } from './items.ts';
+import type { ContentPart, ItemData, ItemStatus } from './items.ts';
 
-/** The conversation as chat messages, in order. Images become text notes (see image-notes.ts for why). */
-export function historyToMessages(rows: Array<Pick<ItemRow, 'data'>>): ChatMessage[] {
+/**
+ * The conversation as chat messages, in order, from each item's stored data (JSON). Images become text
+ * notes (see image-notes.ts for why).
+ */
+export function historyToMessages(itemData: string[]): ChatMessage[] {
   const messages: ChatMessage[] = [];
-  for (const row of rows) {
-    const item = parseItem(row);
+  for (const data of itemData) {
+    const item = JSON.parse(data) as ItemData;
     if (item.type === 'message') {
       const content = item.content.map(partText).filter(Boolean).join('\n');
       // An empty turn (e.g. a reply cut off before its first word) is refused by some providers.

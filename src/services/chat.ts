@@ -96,8 +96,7 @@ export class ChatService {
       return { request: new ChatRequest(params, store === undefined ? rawJson : undefined) };
     }
     const conversationId = typeof conversation === 'string' ? conversation : conversation.id;
-    await this.own(userId, conversationId);
-    const history = historyToMessages(await this.conversations.history(conversationId));
+    const history = historyToMessages(await this.ownedHistory(userId, conversationId));
     const toStore = store === false ? undefined : await this.conversations.withOwnMedia(userId, userItems(params.messages), () => 'messages');
     return {
       request: new ChatRequest({ ...params, messages: [...history, ...params.messages] }),
@@ -106,9 +105,9 @@ export class ChatService {
     };
   }
 
-  private async own(userId: string, conversationId: string): Promise<void> {
+  private async ownedHistory(userId: string, conversationId: string): Promise<string[]> {
     try {
-      await this.conversations.own(userId, conversationId);
+      return await this.conversations.ownedHistory(userId, conversationId);
     } catch (error) {
       // Named after this request's own field.
       if (error instanceof ApiError && error.status === 404) throw notFound(error.message, 'conversation');

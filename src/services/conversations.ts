@@ -3,7 +3,8 @@ import type { Kysely } from 'kysely';
 import { badRequest, notFound } from '../lib/errors.ts';
 import { newId } from '../lib/ids.ts';
 import { toSeconds } from '../lib/time.ts';
-import type { ConversationRow, Database, ItemRow } from '../store/db/schema.ts';
+import type { ConversationRow, Database, ItemRow, NewItemRow } from '../store/db/schema.ts';
+import { GroupCommit } from '../store/db/group-commit.ts';
 import type { ConversationsRepository } from '../store/db/repositories/conversations.ts';
 import type { ItemsRepository } from '../store/db/repositories/items.ts';
 import { messageFromInput, presentItem, toRow, type ItemData, type MediaUrlSigner, type ItemView, type MessageInput, type NewItem } from './items.ts';
@@ -53,17 +54,26 @@ function listView<T extends { id: string }>(data: T[], hasMore: boolean): ListVi
   return { object: 'list', data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: hasMore };
 }
 
+interface Append {
+  conversationId: string;
+  rows: NewItemRow[];
+  now: number;
+}
+
 export class ConversationsService {
   private readonly db: Kysely<Database>;
   private readonly conversations: ConversationsRepository;
   private readonly items: ItemsRepository;
   private readonly media: MediaOwnership | undefined;
+  /** Appends of one event-loop turn commit together (chat turns finishing at once under load). */
+  private readonly appends: GroupCommit<Append>;
 
   constructor(deps: { db: Kysely<Database>; conversations: ConversationsRepository; items: ItemsRepository; media?: MediaOwnership }) {
     this.db = deps.db;
     this.conversations = deps.conversations;
     this.items = deps.items;
     this.media = deps.media;
+    this.appends = new GroupCommit(this.db, (trx, appends) => this.writeAppends(trx, appends));
   }
 
   /**
@@ -177,22 +187,37 @@ export class ConversationsService {
   }
 
   /**
-   * Appends items in one transaction and moves the conversation up the list. Callers check ownership first.
-   * `alongside` is the caller's own write that must commit (or not) with the items.
+   * Appends items all at once (one transaction, possibly shared with other appends of the same event-loop
+   * turn: see GroupCommit) and moves the conversation up the list. Callers check ownership first.
+   * `alongside` is the caller's own write that must commit (or not) with the items; such an append gets a
+   * transaction of its own, so that a write of someone else's is never run twice.
    */
   async append(conversationId: string, items: NewItem[], alongside?: (trx: Kysely<Database>) => Promise<void>): Promise<Array<Pick<ItemRow, 'id' | 'data' | 'created_at'>>> {
     const now = Date.now();
     const rows = items.map((item) => toRow(conversationId, item, now));
-    await this.db.transaction().execute(async (trx) => {
-      await this.items.insertMany(rows, trx);
-      await this.conversations.touch(conversationId, now, trx);
-      await alongside?.(trx);
-    });
+    const append = { conversationId, rows, now };
+    if (alongside) {
+      await this.db.transaction().execute(async (trx) => {
+        await this.writeAppends(trx, [append]);
+        await alongside(trx);
+      });
+    } else {
+      await this.appends.submit(append);
+    }
     return rows;
   }
 
-  /** The whole history in order (for replay to a model). */
-  async history(conversationId: string): Promise<ItemRow[]> {
-    return this.items.all(conversationId);
+  private async writeAppends(trx: Kysely<Database>, appends: Append[]): Promise<void> {
+    const rows = appends.length === 1 ? appends[0]!.rows : appends.flatMap((a) => a.rows);
+    await this.items.insertMany(rows, trx);
+    const ids = [...new Set(appends.map((a) => a.conversationId))];
+    await this.conversations.touchMany(ids, Math.max(...appends.map((a) => a.now)), trx);
+  }
+
+  /** Each item's data (JSON) of the caller's conversation in order, for replay to a model; 404 as own(). */
+  async ownedHistory(userId: string, id: string): Promise<string[]> {
+    const data = await this.conversations.ownedItemData(id, userId);
+    if (!data) throw notFound(`Conversation '${id}' not found`, 'conversation_id');
+    return data;
   }
 }

@@ -1,6 +1,9 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { ConversationRow, Database } from '../schema.ts';
 
+// Ids bound in one `in (…)` list at most.
+const ID_BATCH = 1000;
+
 export interface Page<T> {
   rows: T[];
   hasMore: boolean;
@@ -32,6 +35,32 @@ export class ConversationsRepository {
   /** Conversations touched by new items move up the list; updated_at only ever grows. */
   async touch(id: string, now: number, trx: Kysely<Database> = this.db): Promise<void> {
     await trx.updateTable('conversations').set({ updated_at: now }).where('id', '=', id).where('updated_at', '<', now).execute();
+  }
+
+  /** touch() for several conversations at once (a group commit's appends). */
+  async touchMany(ids: string[], now: number, trx: Kysely<Database> = this.db): Promise<void> {
+    if (ids.length === 1) return this.touch(ids[0]!, now, trx);
+    for (let i = 0; i < ids.length; i += ID_BATCH) {
+      await trx.updateTable('conversations').set({ updated_at: now }).where('id', 'in', ids.slice(i, i + ID_BATCH)).where('updated_at', '<', now).execute();
+    }
+  }
+
+  /**
+   * The data of every item of the caller's conversation, in order, or undefined when the conversation is
+   * missing or someone else's: ownership and history in one query, as a chat turn needs both.
+   */
+  async ownedItemData(id: string, userId: string): Promise<string[] | undefined> {
+    const rows = await this.db
+      .selectFrom('conversations')
+      .leftJoin('items', 'items.conversation_id', 'conversations.id')
+      .select('items.data')
+      .where('conversations.id', '=', id)
+      .where('conversations.user_id', '=', userId)
+      .orderBy('items.seq', 'asc')
+      .execute();
+    if (rows.length === 0) return undefined;
+    // A conversation without items still yields one row, with no item in it.
+    return rows.length === 1 && rows[0]!.data === null ? [] : rows.map((row) => row.data!);
   }
 
   async delete(id: string, userId: string): Promise<boolean> {

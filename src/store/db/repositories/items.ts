@@ -2,14 +2,20 @@ import type { Kysely } from 'kysely';
 import type { Database, ItemRow, NewItemRow } from '../schema.ts';
 import type { Page } from './conversations.ts';
 
+// 5 bound values a row: 1,000 rows stay well under SQLite's (32,766) and PostgreSQL's (65,535) limits.
+const INSERT_BATCH = 1000;
+
 export class ItemsRepository {
   private readonly db: Kysely<Database>;
   constructor(db: Kysely<Database>) {
     this.db = db;
   }
 
+  /** In order (seq follows the array), in statements of at most INSERT_BATCH rows. */
   async insertMany(rows: NewItemRow[], trx: Kysely<Database> = this.db): Promise<void> {
-    if (rows.length > 0) await trx.insertInto('items').values(rows).execute();
+    for (let i = 0; i < rows.length; i += INSERT_BATCH) {
+      await trx.insertInto('items').values(rows.length <= INSERT_BATCH ? rows : rows.slice(i, i + INSERT_BATCH)).execute();
+    }
   }
 
   async find(conversationId: string, id: string): Promise<ItemRow | undefined> {
@@ -33,10 +39,5 @@ export class ItemsRepository {
     if (afterSeq !== undefined) query = query.where('seq', order === 'asc' ? '>' : '<', afterSeq);
     const rows = await query.orderBy('seq', order).limit(limit + 1).execute();
     return { rows: rows.slice(0, limit), hasMore: rows.length > limit };
-  }
-
-  /** Every item of a conversation in order, for replaying history to a model. */
-  async all(conversationId: string): Promise<ItemRow[]> {
-    return this.db.selectFrom('items').selectAll().where('conversation_id', '=', conversationId).orderBy('seq', 'asc').execute();
   }
 }
