@@ -7,6 +7,7 @@ import pg from 'pg';
 import type { Config } from '../../config.ts';
 import type { Database } from './schema.ts';
 import { migrateToLatest } from './migrations/index.ts';
+import { checkpointInBackground, type BackgroundCheckpoints } from './sqlite-checkpoints.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -60,10 +61,18 @@ async function currentSchema(kysely: Kysely<Database>): Promise<string | undefin
   return rows[0]?.schema ?? undefined;
 }
 
-export async function openDatabase(config: Config['database'], options: { migrate?: boolean } = {}): Promise<Db> {
+export interface OpenOptions {
+  /** Run the migrations (default true). */
+  migrate?: boolean;
+  /** SQLite: checkpoint the WAL on a worker thread, off the event loop (default true; see sqlite-checkpoints.ts). */
+  backgroundCheckpoints?: boolean;
+}
+
+export async function openDatabase(config: Config['database'], options: OpenOptions = {}): Promise<Db> {
   let kysely: Kysely<Database>;
   let dialect: Dialect;
   let poolStats: Db['poolStats'];
+  let checkpoints: BackgroundCheckpoints | undefined;
   if (config.kind === 'sqlite') {
     fs.mkdirSync(path.dirname(config.file), { recursive: true });
     const sqlite = new SQLite(config.file);
@@ -71,6 +80,7 @@ export async function openDatabase(config: Config['database'], options: { migrat
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('foreign_keys = ON');
+    if (options.backgroundCheckpoints !== false) checkpoints = checkpointInBackground(sqlite, config.file);
     kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
     dialect = 'sqlite';
   } else {
@@ -98,9 +108,18 @@ export async function openDatabase(config: Config['database'], options: { migrat
     poolStats = () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount });
     dialect = 'postgres';
   }
+  const close = async () => {
+    await checkpoints?.stop();
+    await kysely.destroy();
+  };
   if (options.migrate !== false) {
-    const migrationSchema = dialect === 'postgres' ? await currentSchema(kysely) : undefined;
-    await migrateToLatest(kysely, dialect, migrationSchema);
+    try {
+      const migrationSchema = dialect === 'postgres' ? await currentSchema(kysely) : undefined;
+      await migrateToLatest(kysely, dialect, migrationSchema);
+    } catch (error) {
+      await close();
+      throw error;
+    }
   }
   return {
     kysely,
@@ -109,6 +128,6 @@ export async function openDatabase(config: Config['database'], options: { migrat
     async ping() {
       await sql`select 1`.execute(kysely);
     },
-    close: () => kysely.destroy(),
+    close,
   };
 }
