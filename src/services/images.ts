@@ -376,6 +376,8 @@ export class ImagesService {
         ...(revised ? { revised_prompt: revised } : {}),
       };
     });
+    // Stored, hashed and encoded: nothing needs the bytes any more.
+    for (const image of result.images) image.release?.();
     return {
       created: nowSeconds(),
       data,

@@ -1,6 +1,6 @@
 // Images Easel keeps: checked by their real type and size, written to the media store first and recorded
 // in the media table second, so a row never points at bytes that are not there.
-import { webcrypto } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { badRequest, notFound, payloadTooLarge } from '../lib/errors.ts';
 import { newId } from '../lib/ids.ts';
@@ -20,11 +20,6 @@ export interface StoredMedia {
 export interface MediaContent {
   row: MediaRow;
   body: Readable;
-}
-
-/** SHA-256 in hex, computed in libuv's thread pool (WebCrypto digests are jobs there), off the event loop. */
-async function sha256Hex(bytes: Buffer): Promise<string> {
-  return Buffer.from(await webcrypto.subtle.digest('SHA-256', bytes)).toString('hex');
 }
 
 export function describeBytes(bytes: number): string {
@@ -70,8 +65,11 @@ export class MediaService {
     // Settled, not raced: after a failure every other write has finished, so none lands after the cleanup.
     const results = await Promise.allSettled(
       prepared.map(async ({ id, mime, bytes, key }) => {
-        // The hash is worked out while the file is written.
-        const [sha256] = await Promise.all([sha256Hex(bytes), this.store.put(key, bytes, mime).then(() => written.push(key))]);
+        // Hashed here rather than as a WebCrypto job: that would copy the image, and keep the copy until
+        // a garbage collection.
+        const sha256 = createHash('sha256').update(bytes).digest('hex');
+        await this.store.put(key, bytes, mime);
+        written.push(key);
         const row: MediaRow = { id, user_id: userId, mime, bytes: bytes.length, sha256, storage_key: key, created_at: now };
         return { row, media: { id, mime, bytes, sha256 } satisfies StoredMedia };
       }),

@@ -73,6 +73,17 @@ describe.each(DATABASES)('an OpenAI-compatible image provider on %s', (kind) => 
     expect(file.rawPayload.equals(red)).toBe(true);
   });
 
+  it('hands back and keeps the very bytes decoded from a base64 answer, as b64_json and as a stored file', async () => {
+    const res = await generate({ prompt: 'a red square', n: 2, response_format: 'b64_json' });
+    expect(res.statusCode).toBe(200);
+    for (const image of res.json().data) {
+      expect(Buffer.from(image.b64_json, 'base64').equals(red)).toBe(true);
+      const media = await t.as(alice.token, { method: 'GET', url: `/v1/media/${image.id}` });
+      expect(media.statusCode).toBe(200);
+      expect(media.rawPayload.equals(red)).toBe(true);
+    }
+  });
+
   it('passes OpenAI\'s parameters on, and asks dall-e models for base64', async () => {
     await generate({ prompt: 'x', model: 'gpt-image-1', quality: 'high', background: 'transparent', output_format: 'png', moderation: 'low', user: 'u-1' });
     expect(JSON.parse(upstream.requests[0]!.body.toString())).toEqual({

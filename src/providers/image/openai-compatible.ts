@@ -12,7 +12,8 @@ import { isConnectionRefused, isRefusalStatus, UPSTREAM_RETRY, upstreamVerdict, 
 import { NotAcceptedError } from '../not-accepted.ts';
 import { Deadline } from './deadline.ts';
 import { chunksOf, readSse } from './sse.ts';
-import { parseImagesAnswer } from './answer.ts';
+import { ImagesAnswerReader } from './answer.ts';
+import { decodeBase64 } from './base64.ts';
 import { send, UpstreamTimeoutError } from '../chat/http.ts';
 import type {
   EditRequest,
@@ -47,6 +48,10 @@ interface UpstreamBody {
   contentType: string;
 }
 
+function bodyOf(res: IncomingMessage): BodySource {
+  return { chunks: res, length: res.headers['content-length'], close: () => res.destroy() };
+}
+
 function isOk(res: IncomingMessage): boolean {
   const status = res.statusCode ?? 0;
   return status >= 200 && status < 300;
@@ -78,18 +83,6 @@ interface UpstreamImage {
 
 function isUsage(value: unknown): value is ImageUsage {
   return typeof value === 'object' && value !== null && typeof (value as ImageUsage).total_tokens === 'number';
-}
-
-function decodeBase64(value: string, what: string): Buffer {
-  // Fast path: clean base64 decodes to exactly three bytes per four characters (less padding). Node skips
-  // characters outside the alphabet, so any stray one shortens the result and takes the strict path,
-  // which spares a regex over every (megabytes-long) clean answer.
-  const bytes = Buffer.from(value, 'base64');
-  const padding = value.endsWith('==') ? 2 : value.endsWith('=') ? 1 : 0;
-  if (bytes.length === Math.floor((value.length * 3) / 4) - padding) return bytes;
-  const clean = value.replace(/\s+/g, '');
-  if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(clean)) throw providerError(`Image provider returned ${what} that is not valid base64`);
-  return Buffer.from(clean, 'base64');
 }
 
 export class OpenAICompatibleImageProvider implements ImageProvider {
@@ -303,26 +296,31 @@ export class OpenAICompatibleImageProvider implements ImageProvider {
     // Base64 is 4/3 of the bytes; allow a full batch of the largest images plus the JSON around them.
     const limit = Math.ceil((this.maxImageBytes * 4) / 3) * Math.max(1, request.n) + 1024 * 1024;
     const { body, inline } = await this.answers.run(async () => {
-      const answer = await this.readCapped(res, limit, 'answer');
+      const declared = Number(res.headers['content-length']);
+      const reader = new ImagesAnswerReader(Number.isSafeInteger(declared) ? declared : undefined);
+      await readLimited(bodyOf(res), limit, 'answer', (chunk) => reader.push(chunk));
       let parsed;
       try {
-        parsed = parseImagesAnswer(answer);
+        parsed = reader.finish();
       } catch {
         throw providerError('Image provider returned a response that is not JSON');
       }
       const body = parsed.json as { data?: unknown; model?: unknown; usage?: unknown } | null;
       if (!body || !Array.isArray(body.data)) throw providerError('Image provider returned an unexpected response: no data array');
-      // Decoded inside the slot, so the base64 text is garbage before the next answer is read.
-      const inline = (body.data as UpstreamImage[]).map((item) =>
-        typeof item?.b64_json === 'string' ? this.checkSize(decodeBase64(parsed.base64Of(item.b64_json), 'an image')) : undefined,
-      );
+      // Values that had to go through JSON.parse are decoded inside the slot too.
+      const inline = (body.data as UpstreamImage[]).map((item) => {
+        if (typeof item?.b64_json !== 'string') return undefined;
+        const image = parsed.imageOf(item.b64_json, 'an image');
+        this.checkSize(image.bytes);
+        return image;
+      });
       return { body, inline };
     });
     const images = await Promise.all(
       (body.data as UpstreamImage[]).map(async (item, i): Promise<GeneratedImage> => {
         const revisedPrompt = typeof item?.revised_prompt === 'string' ? item.revised_prompt : undefined;
-        const bytes = inline[i];
-        if (bytes) return { bytes, revisedPrompt };
+        const image = inline[i];
+        if (image) return { ...image, revisedPrompt };
         if (typeof item?.url === 'string') return { bytes: await this.download(item.url, signal), revisedPrompt };
         throw providerError('Image provider returned an image with neither b64_json nor url');
       }),
@@ -355,7 +353,7 @@ export class OpenAICompatibleImageProvider implements ImageProvider {
 
   /** Reads an upstream body, refusing to hold more than `limit` bytes; leaving early closes the connection. */
   private async readCapped(res: IncomingMessage, limit: number, what: 'answer' | 'image'): Promise<Buffer> {
-    return readCapped({ chunks: res, length: res.headers['content-length'], close: () => res.destroy() }, limit, what);
+    return readCapped(bodyOf(res), limit, what);
   }
 
   private checkSize(bytes: Buffer): Buffer {
@@ -417,32 +415,32 @@ export class OpenAICompatibleImageProvider implements ImageProvider {
  * Reads a body into one buffer, sized from its content-length when it declares one (no chunk list to
  * concatenate), refusing to hold more than `limit` bytes.
  */
-async function readCapped(
-  { chunks, length, close }: { chunks: AsyncIterable<Uint8Array>; length: string | null | undefined; close: () => void },
-  limit: number,
-  what: 'answer' | 'image',
-): Promise<Buffer> {
-  const tooLarge = () => providerError(`Image provider returned an ${what} larger than Easel accepts (${limit} bytes)`);
-  const declared = length ? Number(length) : NaN;
-  if (declared > limit) {
-    close();
-    throw tooLarge();
-  }
-  let body: Buffer = Number.isSafeInteger(declared) && declared >= 0 ? Buffer.allocUnsafe(declared) : Buffer.alloc(0);
-  let total = 0;
-  for await (const chunk of chunks) {
-    // Leaving the loop early closes the connection, so a body past the limit is not read to its end.
-    if (total + chunk.byteLength > limit) throw tooLarge();
-    if (total + chunk.byteLength > body.length) body = grow(body, total, total + chunk.byteLength);
-    body.set(chunk, total);
-    total += chunk.byteLength;
-  }
-  return total === body.length ? body : body.subarray(0, total);
+interface BodySource {
+  chunks: AsyncIterable<Uint8Array>;
+  /** The content-length header, if any. */
+  length: string | null | undefined;
+  close: () => void;
 }
 
-/** A larger buffer holding the first `used` bytes; doubles, so an undeclared body is copied O(log n) times. */
-function grow(body: Buffer, used: number, needed: number): Buffer {
-  const larger = Buffer.allocUnsafe(Math.max(needed, body.length * 2, 64 * 1024));
-  body.copy(larger, 0, 0, used);
-  return larger;
+/** Hands a body's chunks to `take`, refusing to read more than `limit` bytes. */
+async function readLimited(body: BodySource, limit: number, what: 'answer' | 'image', take: (chunk: Buffer) => void): Promise<void> {
+  const tooLarge = () => providerError(`Image provider returned an ${what} larger than Easel accepts (${limit} bytes)`);
+  if (Number(body.length ?? 0) > limit) {
+    body.close();
+    throw tooLarge();
+  }
+  let total = 0;
+  for await (const chunk of body.chunks) {
+    total += chunk.byteLength;
+    // Leaving the loop early closes the connection, so a body past the limit is not read to its end.
+    if (total > limit) throw tooLarge();
+    take(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+  }
+}
+
+/** A whole body, at most `limit` bytes of it. */
+async function readCapped(body: BodySource, limit: number, what: 'answer' | 'image'): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  await readLimited(body, limit, what, (chunk) => chunks.push(chunk));
+  return Buffer.concat(chunks);
 }
