@@ -35,6 +35,12 @@ const EASEL_BUILD = path.join(EASEL_DIR, 'scripts/build.ts');
 
 let built: { script: string; buildMs?: number } | undefined;
 
+/** The Node flags `npm start` gives the bundle (package.json's start script), so the benchmark runs it alike. */
+export function startFlags(): string[] {
+  const pkg = JSON.parse(fs.readFileSync(path.join(EASEL_DIR, 'package.json'), 'utf8')) as { scripts?: { start?: string } };
+  return (pkg.scripts?.start ?? '').split(/\s+/).filter((word) => word.startsWith('--'));
+}
+
 /**
  * Builds Easel's bundle (scripts/build.ts, as `npm start` does before starting), once per benchmark run and
  * before any timing, as a deploy would. A copy of Easel from before the bundle existed runs from source.
@@ -64,7 +70,7 @@ export async function startEasel(options: EaselOptions): Promise<EaselServer> {
   const server = await startServer({
     name: options.name,
     script: options.from === 'source' ? EASEL_SOURCE : buildEasel().script,
-    nodeArgs: options.nodeArgs,
+    nodeArgs: [...(options.from === 'source' ? [] : startFlags()), ...(options.nodeArgs ?? [])],
     env: { DATA_DIR: dataDir, LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', ...NO_RATE_LIMITS, ...upstream, ...options.env },
   });
   return {

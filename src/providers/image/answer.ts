@@ -43,7 +43,10 @@ function valueStart(bytes: Buffer, key: number): number | undefined {
   return bytes[at] === QUOTE ? at + 1 : -1;
 }
 
-/** Push the answer's chunks in order, then `finish()`; `expectedBytes` (its content-length) sizes the images. */
+/**
+ * Push the answer's chunks in order, then `finish()`; `expectedBytes` (its content-length) sizes the images.
+ * It keeps no reference to a chunk it was given (what it keeps, it copies), so the caller may release them.
+ */
 export class ImagesAnswerReader {
   /** The JSON outside the decoded values, with placeholders in their place. */
   private readonly skeleton: Buffer[] = [];
@@ -91,19 +94,19 @@ export class ImagesAnswerReader {
       // quotes would be escaped); it is a key when a colon follows.
       const start = valueStart(bytes, key);
       if (start === undefined) {
-        this.skeleton.push(bytes.subarray(0, key));
-        this.held = bytes.subarray(key);
+        this.keep(bytes.subarray(0, key));
+        this.held = Buffer.from(bytes.subarray(key));
         return Buffer.alloc(0);
       }
       if (start === -1) continue;
-      this.skeleton.push(bytes.subarray(0, start));
+      this.keep(bytes.subarray(0, start));
       const expected = this.expectedBytes === undefined ? undefined : ((this.expectedBytes - this.seen + bytes.length - start) * 3) / 4;
       this.value = { sink: new Base64Sink(expected) };
       return bytes.subarray(start);
     }
     // The end may hold the first bytes of a key that the next chunk completes.
     const keep = Math.min(bytes.length, KEY.length - 1);
-    this.skeleton.push(bytes.subarray(0, bytes.length - keep));
+    this.keep(bytes.subarray(0, bytes.length - keep));
     this.held = Buffer.from(bytes.subarray(bytes.length - keep));
     return Buffer.alloc(0);
   }
@@ -138,13 +141,18 @@ export class ImagesAnswerReader {
       if (value.escaped) value.escaped = false;
       else if (chunk[at] === BACKSLASH) value.escaped = true;
       else if (chunk[at] === QUOTE) {
-        this.skeleton.push(chunk.subarray(0, at));
+        this.keep(chunk.subarray(0, at));
         this.value = undefined;
         return chunk.subarray(at);
       }
     }
-    this.skeleton.push(chunk);
+    this.keep(chunk);
     return Buffer.alloc(0);
+  }
+
+  /** Adds to the skeleton a copy of the bytes (never a view of the caller's chunk). */
+  private keep(bytes: Buffer): void {
+    if (bytes.length > 0) this.skeleton.push(Buffer.from(bytes));
   }
 }
 

@@ -112,3 +112,18 @@ export function release(bytes: Buffer): void {
   // ArrayBuffer.prototype.transfer (ES2024) detaches the buffer, which frees its memory.
   (bytes.buffer as ArrayBuffer & { transfer(length: number): ArrayBuffer }).transfer(0);
 }
+
+/**
+ * Releases a chunk read off a socket once it has been consumed, if its memory is its own: Node copies
+ * each piece of an HTTP body into a buffer of its own, so 1.5 MB of such garbage per image would
+ * otherwise wait for a collection, and the ones that outlive a scavenge wait for a full one. A view into
+ * a larger buffer, or a slice of Node's shared pool (which cannot be detached), is left alone.
+ */
+export function releaseChunk(chunk: Buffer): void {
+  if (chunk.byteOffset !== 0 || chunk.buffer.byteLength !== chunk.byteLength) return;
+  try {
+    release(chunk);
+  } catch {
+    // Not detachable (Node's pool): the collector will have it.
+  }
+}

@@ -13,7 +13,7 @@ import { NotAcceptedError } from '../not-accepted.ts';
 import { Deadline } from './deadline.ts';
 import { chunksOf, readSse } from './sse.ts';
 import { ImagesAnswerReader } from './answer.ts';
-import { decodeBase64 } from './base64.ts';
+import { decodeBase64, releaseChunk } from './base64.ts';
 import { send, UpstreamTimeoutError } from '../chat/http.ts';
 import type {
   EditRequest,
@@ -298,7 +298,10 @@ export class OpenAICompatibleImageProvider implements ImageProvider {
     const { body, inline } = await this.answers.run(async () => {
       const declared = Number(res.headers['content-length']);
       const reader = new ImagesAnswerReader(Number.isSafeInteger(declared) ? declared : undefined);
-      await readLimited(bodyOf(res), limit, 'answer', (chunk) => reader.push(chunk));
+      await readLimited(bodyOf(res), limit, 'answer', (chunk) => {
+        reader.push(chunk);
+        releaseChunk(chunk);
+      });
       let parsed;
       try {
         parsed = reader.finish();
