@@ -1,7 +1,8 @@
 // WAL checkpoints on a thread of their own. By default SQLite checkpoints inside the commit that takes the
 // WAL past 1,000 pages: it copies those pages into the database and fsyncs twice, several milliseconds on
 // the event loop every few hundred chat turns, charged to every request queued behind it (the full path's
-// p99). Here the server's connection never checkpoints; a worker thread with its own connection does.
+// p99). Here a worker thread with its own connection checkpoints every 100 ms, and the server's connection
+// only once the WAL has grown past a bound (see maxWalBytes), when nearly all of it is already copied.
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type SQLite from 'better-sqlite3';
@@ -11,8 +12,11 @@ export interface CheckpointOptions {
   intervalMs: number;
   /**
    * PASSIVE checkpoints never hold up a writer, but the WAL only restarts from its beginning when a write
-   * finds everything checkpointed, which a steady stream of commits can postpone indefinitely. Past this
-   * size the worker runs a TRUNCATE checkpoint, which makes writers wait for it, so the file stays bounded.
+   * finds everything checkpointed, which a steady stream of commits (each landing while the worker copies)
+   * can postpone indefinitely. Past this size the server's connection checkpoints after its commit, as
+   * SQLite does by default: the worker has copied all but the last moments' pages, so that is short, and
+   * the next write starts the WAL over. (A TRUNCATE checkpoint from the worker instead made the event loop
+   * wait on the lock, 10-35 ms at a time, in SQLite's busy handler.) The file is also cut back to this size.
    */
   maxWalBytes: number;
 }
@@ -26,7 +30,6 @@ const STOP_TIMEOUT_MS = 5000;
 // Evaluated as a script (no file of its own: it also runs from a bundle); better-sqlite3 comes by path.
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
-const fs = require('node:fs');
 const SQLite = require(workerData.driver);
 const db = new SQLite(workerData.file);
 db.pragma('busy_timeout = 5000');
@@ -37,9 +40,7 @@ const timer = setInterval(() => {
   const version = db.pragma('data_version', { simple: true });
   if (version === seen) return;
   seen = version;
-  let walBytes = 0;
-  try { walBytes = fs.statSync(workerData.file + '-wal').size; } catch {}
-  db.pragma(walBytes > workerData.maxWalBytes ? 'wal_checkpoint(TRUNCATE)' : 'wal_checkpoint(PASSIVE)');
+  db.pragma('wal_checkpoint(PASSIVE)');
 }, workerData.intervalMs);
 parentPort.once('message', () => {
   clearInterval(timer);
@@ -58,7 +59,9 @@ export function checkpointInBackground(sqlite: SQLite.Database, file: string, op
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
   const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { driver, file, ...options } });
   worker.unref();
-  sqlite.pragma('wal_autocheckpoint = 0');
+  const pageSize = sqlite.pragma('page_size', { simple: true }) as number;
+  sqlite.pragma(`wal_autocheckpoint = ${Math.max(1, Math.ceil(options.maxWalBytes / pageSize))}`);
+  sqlite.pragma(`journal_size_limit = ${options.maxWalBytes}`);
   let running = true;
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   worker.once('error', () => {
