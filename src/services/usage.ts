@@ -28,7 +28,14 @@ export interface UsageReport {
 }
 
 /** YYYY-MM-DD of a Unix-milliseconds time, in UTC. */
-export const utcDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+export function utcDay(ms: number): string {
+  // Asked for every chat turn, and the answer changes once a day.
+  if (ms >= lastDay.start && ms < lastDay.start + DAY_MS) return lastDay.day;
+  const day = new Date(ms).toISOString().slice(0, 10);
+  lastDay = { start: Date.parse(day), day };
+  return day;
+}
+let lastDay = { start: Number.NaN, day: '' };
 
 const empty = (): UsageFigures => ({ images: 0, images_by_size: {}, chat_completions: 0, prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 });
 

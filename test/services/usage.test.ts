@@ -117,3 +117,10 @@ describe.each(DATABASES)('usage on %s', (kind) => {
     expect((await t.app.inject({ method: 'GET', url: '/v1/usage' })).statusCode).toBe(401);
   });
 });
+
+describe('utcDay', () => {
+  it('names the UTC day of any time, forwards, backwards and across midnight', () => {
+    const times = [Date.UTC(2026, 10, 30, 23, 59, 59, 999), Date.UTC(2026, 11, 1), Date.UTC(2026, 10, 30), Date.UTC(2024, 1, 29, 12), Date.UTC(2026, 11, 1, 0, 0, 0, 1), 0];
+    for (const ms of [...times, ...times.reverse()]) expect(utcDay(ms)).toBe(new Date(ms).toISOString().slice(0, 10));
+  });
+});

@@ -8,6 +8,33 @@ const agents = {
   'https:': new https.Agent({ keepAlive: true, scheduling: 'lifo' }),
 };
 
+/** http.request options for a URL, worked out once per URL object (reading a URL's parts is not free). */
+interface Target {
+  protocol: string;
+  hostname: string;
+  port: string;
+  path: string;
+  auth?: string;
+}
+
+const targets = new WeakMap<URL, Target>();
+
+function targetOf(url: URL): Target {
+  let target = targets.get(url);
+  if (!target) {
+    target = {
+      protocol: url.protocol,
+      // An IPv6 literal comes bracketed in a URL's hostname; http.request wants it bare.
+      hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+      port: url.port,
+      path: `${url.pathname}${url.search}`,
+      ...(url.username || url.password ? { auth: `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}` } : {}),
+    };
+    targets.set(url, target);
+  }
+  return target;
+}
+
 export class UpstreamTimeoutError extends Error {
   override name = 'UpstreamTimeoutError';
 }
@@ -38,7 +65,7 @@ function attempt(request: UpstreamRequest): Promise<IncomingMessage> {
   const client = url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
     const headers = body === undefined ? request.headers : { ...request.headers, 'content-length': String(Buffer.byteLength(body)) };
-    const req = client.request(url, { method: request.method, headers, agent: agents[url.protocol as 'http:' | 'https:'], signal: request.signal }, resolve);
+    const req = client.request({ ...targetOf(url), method: request.method, headers, agent: agents[url.protocol as 'http:' | 'https:'], signal: request.signal }, resolve);
     req.setTimeout(request.idleTimeoutMs, () => req.destroy(new UpstreamTimeoutError(`no data from the upstream for ${request.idleTimeoutMs} ms`)));
     req.once('error', (error: NodeJS.ErrnoException) => {
       if (req.reusedSocket && error.code === 'ECONNRESET') Object.assign(error, { staleSocket: true });
