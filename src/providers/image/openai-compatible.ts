@@ -295,30 +295,7 @@ export class OpenAICompatibleImageProvider implements ImageProvider {
   private async readBatch(res: IncomingMessage, request: GenerateRequest, signal: AbortSignal): Promise<ImageBatch> {
     // Base64 is 4/3 of the bytes; allow a full batch of the largest images plus the JSON around them.
     const limit = Math.ceil((this.maxImageBytes * 4) / 3) * Math.max(1, request.n) + 1024 * 1024;
-    const { body, inline } = await this.answers.run(async () => {
-      const declared = Number(res.headers['content-length']);
-      const reader = new ImagesAnswerReader(Number.isSafeInteger(declared) ? declared : undefined);
-      await readLimited(bodyOf(res), limit, 'answer', (chunk) => {
-        reader.push(chunk);
-        releaseChunk(chunk);
-      });
-      let parsed;
-      try {
-        parsed = reader.finish();
-      } catch {
-        throw providerError('Image provider returned a response that is not JSON');
-      }
-      const body = parsed.json as { data?: unknown; model?: unknown; usage?: unknown } | null;
-      if (!body || !Array.isArray(body.data)) throw providerError('Image provider returned an unexpected response: no data array');
-      // Values that had to go through JSON.parse are decoded inside the slot too.
-      const inline = (body.data as UpstreamImage[]).map((item) => {
-        if (typeof item?.b64_json !== 'string') return undefined;
-        const image = parsed.imageOf(item.b64_json, 'an image');
-        this.checkSize(image.bytes);
-        return image;
-      });
-      return { body, inline };
-    });
+    const { body, inline } = await this.answers.run(() => this.readAnswer(res, limit));
     const images = await Promise.all(
       (body.data as UpstreamImage[]).map(async (item, i): Promise<GeneratedImage> => {
         const revisedPrompt = typeof item?.revised_prompt === 'string' ? item.revised_prompt : undefined;
@@ -329,6 +306,32 @@ export class OpenAICompatibleImageProvider implements ImageProvider {
       }),
     );
     return { images, model: request.model ?? this.modelOf(body), usage: isUsage(body.usage) ? body.usage : undefined };
+  }
+
+  /** The answer's JSON, and the images it holds inline (base64), decoded as the bytes came in. */
+  private async readAnswer(res: IncomingMessage, limit: number): Promise<{ body: { data: unknown[]; model?: unknown; usage?: unknown }; inline: Array<Pick<GeneratedImage, 'bytes' | 'release'> | undefined> }> {
+    const declared = Number(res.headers['content-length']);
+    const reader = new ImagesAnswerReader(Number.isSafeInteger(declared) ? declared : undefined);
+    await readLimited(bodyOf(res), limit, 'answer', (chunk) => {
+      reader.push(chunk);
+      releaseChunk(chunk);
+    });
+    let answer;
+    try {
+      answer = reader.finish();
+    } catch {
+      throw providerError('Image provider returned a response that is not JSON');
+    }
+    const body = answer.json as { data?: unknown; model?: unknown; usage?: unknown } | null;
+    if (!body || !Array.isArray(body.data)) throw providerError('Image provider returned an unexpected response: no data array');
+    const inline = (body.data as UpstreamImage[]).map((item) => {
+      if (typeof item?.b64_json !== 'string') return undefined;
+      // Values that had to go through JSON.parse are decoded here, still inside the reading slot.
+      const image = answer.imageOf(item.b64_json, 'an image');
+      this.checkSize(image.bytes);
+      return image;
+    });
+    return { body: body as { data: unknown[] }, inline };
   }
 
   /** Fetches an image the provider answered with as a URL; the key goes only to the provider's own origin. */
