@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import type { ProviderEndpoint } from '../../config.ts';
 import { ApiError, providerError, type ErrorType } from '../../lib/errors.ts';
 import type { ModelInfo } from '../models.ts';
-import { readBody, send, UpstreamTimeoutError } from './http.ts';
+import { readBody, send, UpstreamTimeoutError } from '../http.ts';
 import { isConnectionRefused, isRefusalStatus, UPSTREAM_RETRY, upstreamVerdict, withRetry, type RetryPolicy } from '../retry.ts';
 import { NotAcceptedError } from '../not-accepted.ts';
 import type { ChatCompletionBody, ChatProvider, ChatRequest, Completion } from './provider.ts';

@@ -14,7 +14,7 @@ import { Deadline } from './deadline.ts';
 import { chunksOf, readSse } from './sse.ts';
 import { ImagesAnswerReader } from './answer.ts';
 import { decodeBase64, releaseChunk } from './base64.ts';
-import { send, UpstreamTimeoutError } from '../chat/http.ts';
+import { send, UpstreamTimeoutError } from '../http.ts';
 import type {
   EditRequest,
   GenerateRequest,

@@ -1,4 +1,5 @@
-// Requests to an upstream over kept-alive connections (node:http; no fetch/WHATWG-stream overhead per chunk).
+// Requests to an upstream (chat and image providers) over kept-alive connections: node:http, with no
+// fetch/WHATWG-stream overhead per chunk and no cap on how long an answer may take to start.
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 
