@@ -19,6 +19,18 @@ declare module 'fastify' {
 /** Visible ASCII, as Stripe and OpenAI clients send (UUIDs, mostly). */
 const KEY = /^[\x21-\x7e]{1,255}$/;
 
+/** Headers that belong to the answer itself, so a replay carries them too (an async job's 202 names it). */
+const ANSWER_HEADERS = ['location', 'preference-applied'];
+
+function answerHeaders(reply: FastifyReply): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const name of ANSWER_HEADERS) {
+    const value = reply.getHeader(name);
+    if (value !== undefined) headers[name] = String(value);
+  }
+  return headers;
+}
+
 /** A stable text for a validated body: keys sorted, uploaded bytes by their hash. */
 function canonical(value: unknown): unknown {
   if (Buffer.isBuffer(value) || value instanceof Uint8Array) return { $sha256: createHash('sha256').update(value).digest('hex') };
@@ -54,8 +66,8 @@ export function registerIdempotency(app: FastifyInstance, service: IdempotencySe
     const userId = userIdOf(request);
     const begun = await service.begin(userId, key, requestHash(request, userId));
     if (begun.kind === 'replay') {
-      const { status, contentType, body } = begun.response;
-      return reply.code(status).header('idempotent-replayed', 'true').type(contentType).send(body);
+      const { status, contentType, body, headers } = begun.response;
+      return reply.code(status).headers(headers).header('idempotent-replayed', 'true').type(contentType).send(body);
     }
     claims.set(request, begun.claim);
   }
@@ -71,7 +83,7 @@ export function registerIdempotency(app: FastifyInstance, service: IdempotencySe
     }
     claims.delete(request);
     try {
-      await service.complete(claim, { status: reply.statusCode, contentType: String(reply.getHeader('content-type') ?? 'application/json; charset=utf-8'), body });
+      await service.complete(claim, { status: reply.statusCode, contentType: String(reply.getHeader('content-type') ?? 'application/json; charset=utf-8'), body, headers: answerHeaders(reply) });
     } catch (error) {
       // The work is done and the answer is ready: it goes out; the key stays claimed until it goes stale.
       request.log.error({ err: error }, 'could not keep the response of an idempotent request');

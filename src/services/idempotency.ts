@@ -23,6 +23,8 @@ export interface ReplayedResponse {
   status: number;
   contentType: string;
   body: string;
+  /** Headers that are part of the answer (an async job's Location, say), replayed with it. */
+  headers: Record<string, string>;
 }
 
 const conflict = (message: string, code: string) => new ApiError(409, 'conflict_error', message, { code });
@@ -53,6 +55,7 @@ export class IdempotencyService {
       response_status: null,
       response_type: null,
       response_body: null,
+      response_headers: null,
       created_at: now,
       expires_at: now + IDEMPOTENCY_TTL_MS,
     };
@@ -76,7 +79,8 @@ export class IdempotencyService {
       if (held.response_body === null || held.response_status === null) {
         throw conflict('This request was already completed, but its response is too large to be replayed.', 'idempotency_response_unavailable');
       }
-      return { kind: 'replay', response: { status: held.response_status, contentType: held.response_type ?? 'application/json; charset=utf-8', body: held.response_body } };
+      const headers = held.response_headers === null ? {} : (JSON.parse(held.response_headers) as Record<string, string>);
+      return { kind: 'replay', response: { status: held.response_status, contentType: held.response_type ?? 'application/json; charset=utf-8', body: held.response_body, headers } };
     }
     throw conflict('A request with this Idempotency-Key is still in progress. Retry once it has finished.', 'idempotency_key_in_use');
   }
@@ -88,6 +92,7 @@ export class IdempotencyService {
       response_status: response.status,
       response_type: response.contentType,
       response_body: keep ? response.body : null,
+      response_headers: JSON.stringify(response.headers),
     });
   }
 

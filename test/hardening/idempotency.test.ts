@@ -169,6 +169,23 @@ describe.each(DATABASES)('Idempotency-Key on %s', (kind) => {
     expect(generations()).toBe(calls + 1);
   });
 
+  it('replays an async job\'s 202 with its Location and Preference-Applied, and queues the job once', async () => {
+    const key = newKey();
+    const jobs = await countRows(t, 'image_jobs');
+    const submit = () =>
+      t.as(alice.token, { method: 'POST', url: '/v1/images/generations', payload: { prompt: 'later', size: '512x512' }, headers: { 'idempotency-key': key, prefer: 'respond-async' } });
+    const first = await submit();
+    expect(first.statusCode).toBe(202);
+    expect(first.headers.location).toBe(`/v1/images/jobs/${first.json().id}`);
+    const again = await submit();
+    expect(again.statusCode).toBe(202);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.headers.location).toBe(first.headers.location);
+    expect(again.headers['preference-applied']).toBe('respond-async');
+    expect(again.json().id).toBe(first.json().id);
+    expect(await countRows(t, 'image_jobs')).toBe(jobs + 1);
+  });
+
   it('replays an image edit with the same uploaded image, and refuses the key with another image', async () => {
     const key = newKey();
     const edits = () => imageUpstream.requests.filter((r) => r.path === '/v1/images/edits').length;

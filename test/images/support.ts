@@ -27,7 +27,7 @@ export async function halfMask(width: number, height: number): Promise<Buffer> {
 
 export const GIF = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
 
-export async function countRows(t: TestApp, table: 'media' | 'items'): Promise<number> {
+export async function countRows(t: TestApp, table: 'media' | 'items' | 'image_jobs'): Promise<number> {
   const row = await t.container.db.kysely.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
   return Number(row.n);
 }

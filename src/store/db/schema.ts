@@ -102,6 +102,8 @@ export interface IdempotencyKeysTable {
   response_status: number | null;
   response_type: string | null;
   response_body: string | null;
+  /** Headers replayed with it (JSON: name to value), such as an async job's Location. */
+  response_headers: string | null;
   created_at: number;
   expires_at: number;
 }

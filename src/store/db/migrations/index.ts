@@ -7,6 +7,7 @@ import { apiKeys } from './0002_api_keys.ts';
 import { usage } from './0003_usage.ts';
 import { idempotency } from './0004_idempotency.ts';
 import { imageJobs } from './0005_image_jobs.ts';
+import { idempotentHeaders } from './0006_idempotent_headers.ts';
 
 export interface Migration {
   up(db: Kysely<any>, dialect: Dialect): Promise<void>;
@@ -19,6 +20,7 @@ const MIGRATIONS: Array<[string, Migration]> = [
   ['0003_usage', usage],
   ['0004_idempotency', idempotency],
   ['0005_image_jobs', imageJobs],
+  ['0006_idempotent_headers', idempotentHeaders],
 ];
 
 function provider(dialect: Dialect): MigrationProvider {

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database, IdempotencyRow } from '../schema.ts';
 
-export type StoredResponse = Pick<IdempotencyRow, 'response_status' | 'response_type' | 'response_body'>;
+export type StoredResponse = Pick<IdempotencyRow, 'response_status' | 'response_type' | 'response_body' | 'response_headers'>;
 
 export class IdempotencyRepository {
   private readonly db: Kysely<Database>;
