@@ -12,4 +12,6 @@ export interface ModelInfo {
 /** Anything that contributes models to /v1/models (chat providers, image providers). */
 export interface ModelSource {
   listModels(): Promise<ModelInfo[]>;
+  /** The listed id a declared alias stands for (a providers file's `aliases`); undefined when it is none. */
+  resolveAlias?(name: string): string | undefined;
 }

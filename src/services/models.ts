@@ -38,8 +38,11 @@ export class ModelsService {
     return { object: 'list', data: [...models.filter(isChat), ...models.filter((m) => !isChat(m))] };
   }
 
+  /** The model listed under `id`, or under the id a declared alias stands for (requests take either). */
   async get(id: string, log?: ModelsLog): Promise<ModelInfo> {
-    const model = (await this.list(log)).data.find((m) => m.id === id);
+    const { data } = await this.list(log);
+    const target = data.some((m) => m.id === id) ? id : this.sources.map((source) => source.resolveAlias?.(id)).find((found) => found !== undefined);
+    const model = target === undefined ? undefined : data.find((m) => m.id === target);
     if (!model) throw notFound(`The model '${id}' does not exist`, 'model');
     return model;
   }

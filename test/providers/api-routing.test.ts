@@ -130,6 +130,18 @@ providers:
     expect(data[0].owned_by).toBe('fast-box');
   });
 
+  it('answers GET /v1/models/{id} for a model\'s id and for its aliases, and 404 for anything else', async () => {
+    const get = (id: string) => t.as(alice.token, { method: 'GET', url: `/v1/models/${id}` });
+    for (const [name, id] of [['fast', 'fast'], ['quick', 'fast'], ['sdxl', 'sdxl'], ['stable-diffusion', 'sdxl']]) {
+      const res = await get(name!);
+      expect(res.statusCode).toBe(200);
+      expect(res.json().id).toBe(id);
+    }
+    const missing = await get('llama-3.1-8b-instruct');
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json().error).toMatchObject({ type: 'not_found_error', param: 'model' });
+  });
+
   it('shows each provider\'s health, without its URL or key', async () => {
     await chat({ model: 'fast' });
     const res = await t.as(alice.token, { method: 'GET', url: '/v1/providers' });

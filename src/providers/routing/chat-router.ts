@@ -29,6 +29,10 @@ export class ChatRouter implements ChatProvider {
   listModels(): Promise<ModelInfo[]> {
     return listAll(this.table, () => ['chat']);
   }
+
+  resolveAlias(name: string): string | undefined {
+    return this.table.aliasTarget(name);
+  }
 }
 
 /** The request with the upstream's name for the model; unchanged (its bytes kept) when the names agree. */

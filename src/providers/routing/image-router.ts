@@ -49,6 +49,10 @@ export class ImageRouter implements ImageProvider {
     return listAll(this.table, (model) => [...(model.image.generation ? ['image_generation' as const] : []), ...(model.image.edits ? ['image_edit' as const] : [])]);
   }
 
+  resolveAlias(name: string): string | undefined {
+    return this.table.aliasTarget(name);
+  }
+
   async generate(request: GenerateRequest): Promise<ImageBatch> {
     return this.run({ operation: 'generate', request });
   }

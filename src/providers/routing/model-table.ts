@@ -55,6 +55,11 @@ export class ModelTable<A> {
     throw modelNotFound(wanted);
   }
 
+  /** The id of the declared model of this kind that `name` is an alias of. */
+  aliasTarget(name: string): string | undefined {
+    return this.members.flatMap((member) => member.provider.spec.models).find((m) => m.kind === this.kind && m.aliases.includes(name))?.id;
+  }
+
   private openRoutes(model: string | undefined): Route<A>[] {
     return this.members
       .filter((m) => m.provider.spec.anyModel)
