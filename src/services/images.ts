@@ -3,6 +3,7 @@
 import type { Kysely } from 'kysely';
 import { badRequest, notFound, notImplemented, payloadTooLarge, providerError } from '../lib/errors.ts';
 import { FORMAT_BY_MIME, imageDimensions, sniffImageType, type ImageMime } from '../lib/image-type.ts';
+import { allSettledOrFirstError } from '../lib/settle.ts';
 import { nowSeconds } from '../lib/time.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { ConversationsService } from './conversations.ts';
@@ -274,11 +275,7 @@ export class ImagesService {
     while (images.length < wanted) {
       const perCall = first.images.length;
       const remaining = wanted - images.length;
-      // Settled, not raced: a failure answers only once every call of the round is over, so none is left running.
-      const settled = await Promise.allSettled(Array.from({ length: Math.ceil(remaining / perCall) }, (_, i) => call(Math.min(perCall, remaining - i * perCall))));
-      const failed = settled.find((s) => s.status === 'rejected');
-      if (failed) throw failed.reason;
-      const batches = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+      const batches = await allSettledOrFirstError(Array.from({ length: Math.ceil(remaining / perCall) }, (_, i) => call(Math.min(perCall, remaining - i * perCall))));
       if (batches.every((b) => b.images.length === 0)) throw providerError('Image provider returned no images');
       for (const batch of batches) {
         images.push(...batch.images);

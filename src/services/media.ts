@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { badRequest, notFound, payloadTooLarge } from '../lib/errors.ts';
 import { newId } from '../lib/ids.ts';
+import { allSettledOrFirstError } from '../lib/settle.ts';
 import { sniffImageType, type ImageMime } from '../lib/image-type.ts';
 import type { MediaRow } from '../store/db/schema.ts';
 import type { MediaRepository } from '../store/db/repositories/media.ts';
@@ -61,32 +62,25 @@ export class MediaService {
       return { id, mime, bytes, key };
     });
     const written: string[] = [];
-    const removeWritten = () => Promise.allSettled(written.map((key) => this.store.delete(key)));
-    // Settled, not raced: after a failure every other write has finished, so none lands after the cleanup.
-    const results = await Promise.allSettled(
-      prepared.map(async ({ id, mime, bytes, key }) => {
-        // Hashed here rather than as a WebCrypto job: that would copy the image, and keep the copy until
-        // a garbage collection.
-        const sha256 = createHash('sha256').update(bytes).digest('hex');
-        await this.store.put(key, bytes, mime);
-        written.push(key);
-        const row: MediaRow = { id, user_id: userId, mime, bytes: bytes.length, sha256, storage_key: key, created_at: now };
-        return { row, media: { id, mime, bytes, sha256 } satisfies StoredMedia };
-      }),
-    );
-    const failed = results.find((r) => r.status === 'rejected');
-    if (failed) {
-      await removeWritten();
-      throw failed.reason;
-    }
-    const stored = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     try {
+      // Every write is over before a failure is handled, so none lands after the cleanup.
+      const stored = await allSettledOrFirstError(
+        prepared.map(async ({ id, mime, bytes, key }) => {
+          // Hashed here rather than as a WebCrypto job: that would copy the image, and keep the copy until
+          // a garbage collection.
+          const sha256 = createHash('sha256').update(bytes).digest('hex');
+          await this.store.put(key, bytes, mime);
+          written.push(key);
+          const row: MediaRow = { id, user_id: userId, mime, bytes: bytes.length, sha256, storage_key: key, created_at: now };
+          return { row, media: { id, mime, bytes, sha256 } satisfies StoredMedia };
+        }),
+      );
       await this.repository.insertMany(stored.map((s) => s.row));
+      return stored.map((s) => s.media);
     } catch (error) {
-      await removeWritten();
+      await Promise.allSettled(written.map((key) => this.store.delete(key)));
       throw error;
     }
-    return stored.map((s) => s.media);
   }
 
   /** Takes back media saved by a request that then failed: rows first, so no row outlives its bytes. */

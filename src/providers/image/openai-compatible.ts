@@ -95,6 +95,8 @@ export class OpenAICompatibleImageProvider implements ImageProvider {
   private readonly retry: RetryPolicy;
   private readonly streams: (model: string | undefined) => boolean;
   private modelsCache: { models: ModelInfo[]; expires: number } | undefined;
+  /** One URL object per path: the HTTP client works out a URL's request options once per object. */
+  private readonly urls = new Map<string, URL>();
   private readonly answers = new Semaphore(ANSWERS_READ_AT_ONCE);
 
   /** `streams` says which models stream partial images (a providers file may declare it); default: by model family. */
@@ -246,7 +248,8 @@ export class OpenAICompatibleImageProvider implements ImageProvider {
 
   /** One request, tried again only when the provider cannot have started on it; each attempt gets the full timeout. */
   private async post(path: string, body: UpstreamBody, deadline: Deadline): Promise<IncomingMessage> {
-    const url = new URL(`${this.base}${path}`);
+    let url = this.urls.get(path);
+    if (!url) this.urls.set(path, (url = new URL(`${this.base}${path}`)));
     const headers = this.headers({ 'content-type': body.contentType });
     const attempt = async () => {
       deadline.arm();
@@ -417,10 +420,7 @@ export class OpenAICompatibleImageProvider implements ImageProvider {
   }
 }
 
-/**
- * Reads a body into one buffer, sized from its content-length when it declares one (no chunk list to
- * concatenate), refusing to hold more than `limit` bytes.
- */
+/** An upstream body to read: its chunks, its declared length, and how to drop the rest of it. */
 interface BodySource {
   chunks: AsyncIterable<Uint8Array>;
   /** The content-length header, if any. */
