@@ -83,6 +83,11 @@ export async function startEasel(options: EaselOptions): Promise<EaselServer> {
   };
 }
 
+/** The reference proxy of bench/lib/bare-proxy.ts in front of `upstream`. */
+export async function startBareProxy(name: string, upstream: ChildServer): Promise<ChildServer> {
+  return startServer({ name, script: 'bench/lib/bare-proxy.ts', env: { UPSTREAM: upstream.url }, readyPath: '/v1/models' });
+}
+
 /** Portkey's gateway, routed per request by headers (see portkeyHeaders). */
 export async function startPortkey(name: string): Promise<ChildServer> {
   const port = await freePort();

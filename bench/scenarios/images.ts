@@ -6,13 +6,13 @@ import type { RequestSpec } from '../lib/http-client.ts';
 import { runClosedLoop, type ClosedLoopResult } from '../lib/closed-loop.ts';
 import { noisyPng } from '../lib/fixtures.ts';
 import { readMemory, sampleMemory, type ChildServer, type Memory } from '../lib/processes.ts';
-import { guestLogin, portkeyHeaders, startEasel, startMock, startPortkey } from '../lib/servers.ts';
+import { guestLogin, portkeyHeaders, startBareProxy, startEasel, startMock, startPortkey } from '../lib/servers.ts';
 import { round } from '../lib/stats.ts';
 import { cpuOf } from '../lib/cpu.ts';
 import { measured, type Measured } from '../lib/phase.ts';
 import { probeImages } from './probes.ts';
 
-export type ImageTargetName = 'direct' | 'easel' | 'portkey';
+export type ImageTargetName = 'direct' | 'bare-proxy' | 'easel' | 'portkey';
 
 export interface ImageTargetResult {
   sequential: Measured<ClosedLoopResult>;
@@ -38,6 +38,13 @@ export async function imagesScenario(settings: Settings, log: (line: string) => 
     // Each target gets a fresh process, so its VmHWM is this load's peak and nothing earlier.
     const targets: Array<[ImageTargetName, () => Promise<{ server: ChildServer; request: RequestSpec; dispose(): Promise<void> }>]> = [
       ['direct', async () => ({ server: mock, request: { url: `${mock.url}/v1/images/generations`, body: openaiBody }, dispose: async () => {} })],
+      [
+        'bare-proxy',
+        async () => {
+          const bare = await startBareProxy('images-bare-proxy', mock);
+          return { server: bare, request: { url: `${bare.url}/v1/images/generations`, body: openaiBody }, dispose: () => bare.stop() };
+        },
+      ],
       [
         'easel',
         async () => {

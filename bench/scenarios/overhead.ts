@@ -1,11 +1,11 @@
-// 1. Overhead and throughput: the same mock upstream reached directly, through Easel's proxy path (no
-// conversation), through Easel's full path (token, conversation history replayed, turn appended) and
-// through Portkey. Fixed rates (open loop) for added latency, then autocannon for maximum throughput.
+// 1. Overhead and throughput: the same mock upstream reached directly, through a bare node:http proxy (the
+// floor under any Node gateway), through Easel's proxy path (no conversation), through Easel's full path
+// (token, conversation history replayed, turn appended) and through Portkey. Fixed rates (open loop) for added latency, then autocannon for maximum throughput.
 import type { Settings } from '../lib/settings.ts';
 import type { RequestSpec } from '../lib/http-client.ts';
 import { runPaced, type PacedResult } from '../lib/paced-load.ts';
 import { maxThroughput, type ThroughputResult } from '../lib/max-throughput.ts';
-import { guestLogin, portkeyHeaders, startEasel, startMock, startPortkey } from '../lib/servers.ts';
+import { guestLogin, portkeyHeaders, startBareProxy, startEasel, startMock, startPortkey } from '../lib/servers.ts';
 import { openSeeder, seedConversations, sqliteConfig } from '../lib/seed.ts';
 import { round } from '../lib/stats.ts';
 import { cpuOf } from '../lib/cpu.ts';
@@ -19,7 +19,7 @@ const TURNS_PER_CONVERSATION = 4;
 /** Upper bound of the full path's rate, to size its pool of conversations for the autocannon run. */
 const FULL_PATH_MAX_RPS_GUESS = 4000;
 
-export type TargetName = 'direct' | 'easel-proxy' | 'easel-full' | 'portkey';
+export type TargetName = 'direct' | 'bare-proxy' | 'easel-proxy' | 'easel-full' | 'portkey';
 
 /** Plus the serving process's CPU per request (µs), measured over the whole run including warm-up. */
 export type WithServerCpu<T> = T & { serverCpuUsPerRequest: number };
@@ -47,6 +47,7 @@ export async function overheadScenario(settings: Settings, log: (line: string) =
   const mock = await startMock('overhead-mock');
   const easel = await startEasel({ name: 'overhead-easel', upstream: mock });
   const portkey = await startPortkey('overhead-portkey');
+  const bare = await startBareProxy('overhead-bare-proxy', mock);
   const seeder = await openSeeder(sqliteConfig(easel.dataDir));
   const result: OverheadResult = { targets: {}, skipped: {}, fullPath: { priorItems: PRIOR_ITEMS, turnsPerConversation: TURNS_PER_CONVERSATION } };
   try {
@@ -55,6 +56,7 @@ export async function overheadScenario(settings: Settings, log: (line: string) =
     const body = JSON.stringify(CHAT_BODY);
     const targets: Target[] = [
       { name: 'direct', serverPid: mock.pid, requests: async () => [{ url: `${mock.url}/v1/chat/completions`, body }] },
+      { name: 'bare-proxy', serverPid: bare.pid, requests: async () => [{ url: `${bare.url}/v1/chat/completions`, body }] },
       { name: 'easel-proxy', serverPid: easel.pid, requests: async () => [{ url: `${easel.url}/v1/chat/completions`, headers: auth, body }] },
       {
         name: 'easel-full',
@@ -103,7 +105,7 @@ export async function overheadScenario(settings: Settings, log: (line: string) =
     }
   } finally {
     await seeder.close();
-    await Promise.all([easel.dispose(), portkey.stop(), mock.stop()]);
+    await Promise.all([easel.dispose(), portkey.stop(), bare.stop(), mock.stop()]);
   }
   return result;
 }
