@@ -119,3 +119,34 @@ describe('the bundle scaled out (PostgreSQL, S3, Redis)', () => {
     expect(Buffer.from(await image.arrayBuffer()).subarray(0, 8)).toEqual(PNG_SIGNATURE);
   });
 });
+
+describe('npm start', () => {
+  const dataDir = tempDir('easel-npm-start-');
+  afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+
+  // A process manager stops `npm start` with SIGTERM to npm: the server must get it and shut down gracefully,
+  // not be left running on its port without npm (as it was while the script ran the server under a shell).
+  it('builds, serves, and hands SIGTERM on to the server', async () => {
+    const npm = process.env.npm_execpath;
+    const command: [string, ...string[]] = npm ? [process.execPath, npm, 'start'] : ['npm', 'start'];
+    const server = await startServer({ DATA_DIR: dataDir, LOG_LEVEL: 'info' }, { command, timeoutMs: 60_000 });
+    expect((await call(server, 'GET', '/healthz')).status).toBe(200);
+    await server.stop('SIGTERM');
+    expect(await refusedWithin(server.url, 10_000)).toBe(true);
+    expect(server.output()).toContain('"msg":"shutting down"');
+  }, 90_000);
+});
+
+/** Whether the server's port stops taking connections within `ms`. */
+async function refusedWithin(url: string, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    try {
+      await fetch(`${url}/healthz`);
+    } catch {
+      return true;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return false;
+}

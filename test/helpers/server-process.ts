@@ -30,12 +30,15 @@ export interface StartOptions {
   timeoutMs?: number;
   /** What node runs, relative to the repo root: the sources by default, or the bundle (dist/easel.mjs). */
   script?: string;
+  /** Another way to start it, run in the repo root: a program and its arguments (e.g. npm start). */
+  command?: [string, ...string[]];
 }
 
 export async function startServer(env: Record<string, string>, options: StartOptions = {}): Promise<ServerProcess> {
   const port = await freePort();
   let output = '';
-  const child = spawn(process.execPath, [path.join(ROOT, options.script ?? 'src/main.ts')], {
+  const [program, ...args] = options.command ?? [process.execPath, path.join(ROOT, options.script ?? 'src/main.ts')];
+  const child = spawn(program, args, {
     cwd: ROOT,
     env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
