@@ -59,7 +59,14 @@ export interface Config {
   /** Fastify's trustProxy: whose X-Forwarded-For to believe for the client IP (per-IP rate limits). */
   trustProxy: boolean | number | string;
   rateLimits: { guestLogin: RateLimit; images: RateLimit; chat: RateLimit };
-  auth: { issuer: string; audience: string; accessTokenTtlSeconds: number; refreshTokenTtlSeconds: number };
+  auth: {
+    issuer: string;
+    audience: string;
+    accessTokenTtlSeconds: number;
+    refreshTokenTtlSeconds: number;
+    /** How often each instance re-reads the JWT key ring, so rotations and retirements made elsewhere reach it. */
+    keysReloadSeconds: number;
+  };
   bodyLimitBytes: number;
   logLevel: string;
   /** When set, GET /metrics needs `Authorization: Bearer <METRICS_TOKEN>`. */
@@ -230,6 +237,7 @@ export function loadConfig(env: Env = process.env): Config {
       audience: read(env, 'JWT_AUDIENCE') ?? 'easel-api',
       accessTokenTtlSeconds: integer(env, 'ACCESS_TOKEN_TTL_SECONDS', 3600, 30, 7 * 24 * 3600),
       refreshTokenTtlSeconds: integer(env, 'REFRESH_TOKEN_TTL_SECONDS', 30 * 24 * 3600, 60, 365 * 24 * 3600),
+      keysReloadSeconds: integer(env, 'JWT_KEYS_RELOAD_SECONDS', 5, 1, 3600),
     },
     bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 4 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     logLevel,

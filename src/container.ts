@@ -82,7 +82,7 @@ export async function createContainer(config: Config): Promise<Container> {
     redis = config.redisUrl ? await openRedis(config.redisUrl, config.redisKeyPrefix) : undefined;
     const rateCounter: WindowCounter = redis ? new RedisWindowCounter(redis) : new MemoryWindowCounter();
     const secrets = new SecretsRepository(db.kysely);
-    const keys = new KeyRing(secrets);
+    const keys = new KeyRing(secrets, { reloadIntervalMs: config.auth.keysReloadSeconds * 1000 });
     await keys.init();
     const mediaSecret = await secrets.getOrCreate('media_url_secret', () => randomBytes(32).toString('base64url'));
     const mediaUrls = new MediaUrlSigner(mediaSecret, config.mediaUrlTtlSeconds);

@@ -16,6 +16,7 @@ describe('config', () => {
     expect(config.imageGenerationEnabled).toBe(true);
     expect(config.imageProviderEnabled).toBe(true);
     expect(config.mediaUrlTtlSeconds).toBe(3600);
+    expect(config.auth.keysReloadSeconds).toBe(5);
     expect(config.rateLimits.guestLogin).toEqual({ max: 30, windowMs: 60_000, text: '30/min' });
   });
 
@@ -42,6 +43,7 @@ describe('config', () => {
     [{ IMAGE_GENERATION_ENABLED: 'maybe' }, /IMAGE_GENERATION_ENABLED/],
     [{ RATE_LIMIT_IMAGES: 'lots' }, /RATE_LIMIT_IMAGES/],
     [{ MEDIA_URL_TTL_SECONDS: '0' }, /MEDIA_URL_TTL_SECONDS/],
+    [{ JWT_KEYS_RELOAD_SECONDS: '0' }, /JWT_KEYS_RELOAD_SECONDS/],
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL/],
   ])('refuses %o naming the variable', (env, pattern) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);

@@ -1,21 +1,37 @@
 // The JWT key ring, kept in the database so that every instance signs and verifies with the same keys.
-// The newest key signs; older keys keep verifying until retired. Every instance reloads the ring
-// periodically (so a rotation or retirement elsewhere reaches it), and at once — coalesced, at most
-// once per interval — when a token names a kid it has not seen (a key another instance just made).
+// The newest key signs; older keys keep verifying until retired. Every instance reloads the ring every
+// few seconds (so a rotation, or a retirement made by `easel jwt retire` or another instance, reaches it
+// soon: a retired key is a key not to trust), and at once — coalesced, at most once per interval — when a
+// token names a kid it has not seen (a key another instance just made).
 import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
-import type { SecretsRepository } from '../store/db/repositories/secrets.ts';
+import type { JwtKeyRow, SecretsRepository } from '../store/db/repositories/secrets.ts';
 
 interface LoadedKey {
   kid: string;
   privateKey: CryptoKey;
   publicKey: CryptoKey;
   publicJwk: JWK;
-  retired: boolean;
+  createdAt: number;
+  retiredAt: number | null;
+}
+
+/** A key as operators see it: never its material. */
+export interface KeyInfo {
+  kid: string;
+  created_at: number;
+  retired_at: number | null;
+  /** The key new tokens are signed with (the newest one not retired). */
+  signing: boolean;
+}
+
+/** A key ring operation that cannot be done: an unknown kid, or retiring the last key that can sign. */
+export class KeyRingError extends Error {
+  override name = 'KeyRingError';
 }
 
 const MIN_RELOAD_INTERVAL_MS = 250;
-const PERIODIC_RELOAD_MS = 60_000;
+export const DEFAULT_RELOAD_INTERVAL_MS = 5_000;
 
 export class KeyRing {
   private readonly secrets: SecretsRepository;
@@ -24,9 +40,11 @@ export class KeyRing {
   private lastLoad = 0;
   private pendingReload: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private readonly reloadIntervalMs: number;
 
-  constructor(secrets: SecretsRepository) {
+  constructor(secrets: SecretsRepository, options: { reloadIntervalMs?: number } = {}) {
     this.secrets = secrets;
+    this.reloadIntervalMs = options.reloadIntervalMs ?? DEFAULT_RELOAD_INTERVAL_MS;
   }
 
   /** Loads the keys, creating the first one on a fresh database. */
@@ -35,7 +53,7 @@ export class KeyRing {
     if (this.keys.length === 0) {
       await this.rotate();
     }
-    this.timer = setInterval(() => void this.reloadSoon().catch(() => undefined), PERIODIC_RELOAD_MS);
+    this.timer = setInterval(() => void this.reloadSoon().catch(() => undefined), this.reloadIntervalMs);
     this.timer.unref();
   }
 
@@ -60,26 +78,35 @@ export class KeyRing {
     return kid;
   }
 
+  /**
+   * Stops a key from verifying, on every instance once it next reloads (within the reload interval).
+   * Retiring a retired key does nothing; the last key that can sign is never retired (rotate first).
+   */
   async retire(kid: string): Promise<void> {
-    await this.secrets.retireJwtKey(kid, Date.now());
+    if (await this.secrets.retireJwtKey(kid, Date.now())) return this.reload();
     await this.reload();
+    const key = this.keys.find((k) => k.kid === kid);
+    if (!key) throw new KeyRingError(`No JWT key ${kid}`);
+    if (key.retiredAt === null) throw new KeyRingError(`JWT key ${kid} is the only key left to sign with: rotate first, then retire it`);
+  }
+
+  /** Every key, newest first. */
+  async list(): Promise<KeyInfo[]> {
+    await this.reload();
+    const signing = this.keys.find((k) => k.retiredAt === null)?.kid;
+    return this.keys.map((k) => ({ kid: k.kid, created_at: k.createdAt, retired_at: k.retiredAt, signing: k.kid === signing }));
   }
 
   private async reload(): Promise<void> {
     const rows = await this.secrets.jwtKeys();
-    this.keys = await Promise.all(
-      rows.map(async (row) => {
-        const publicJwk = JSON.parse(row.public_jwk) as JWK;
-        return {
-          kid: row.kid,
-          privateKey: (await importJWK(JSON.parse(row.private_jwk), 'RS256')) as CryptoKey,
-          publicKey: (await importJWK(publicJwk, 'RS256')) as CryptoKey,
-          publicJwk,
-          retired: row.retired_at !== null,
-        };
-      }),
-    );
-    this.active = new Set(this.keys.filter((k) => !k.retired).map((k) => k.kid));
+    // Key material never changes once written: only a key new to this instance is imported (RSA imports
+    // are not free, and the ring reloads every few seconds).
+    const loaded = new Map(this.keys.map((k) => [k.kid, k]));
+    this.keys = await Promise.all(rows.map(async (row) => {
+      const known = loaded.get(row.kid);
+      return known ? { ...known, retiredAt: row.retired_at } : importKey(row);
+    }));
+    this.active = new Set(this.keys.filter((k) => k.retiredAt === null).map((k) => k.kid));
     this.lastLoad = Date.now();
   }
 
@@ -89,7 +116,7 @@ export class KeyRing {
   }
 
   signingKey(): { kid: string; key: CryptoKey } {
-    const key = this.keys.find((k) => !k.retired);
+    const key = this.keys.find((k) => k.retiredAt === null);
     if (!key) throw new Error('No active JWT signing key');
     return { kid: key.kid, key: key.privateKey };
   }
@@ -111,7 +138,7 @@ export class KeyRing {
 
   /** The public key for a kid, reloading the ring once when the kid is new to this instance. */
   async verificationKey(kid: string | undefined): Promise<CryptoKey | undefined> {
-    const find = () => this.keys.find((k) => k.kid === kid && !k.retired)?.publicKey;
+    const find = () => this.keys.find((k) => k.kid === kid && k.retiredAt === null)?.publicKey;
     const key = find();
     if (key || kid === undefined) return key;
     await this.reloadSoon();
@@ -119,6 +146,18 @@ export class KeyRing {
   }
 
   jwks(): { keys: JWK[] } {
-    return { keys: this.keys.filter((k) => !k.retired).map((k) => k.publicJwk) };
+    return { keys: this.keys.filter((k) => k.retiredAt === null).map((k) => k.publicJwk) };
   }
+}
+
+async function importKey(row: JwtKeyRow): Promise<LoadedKey> {
+  const publicJwk = JSON.parse(row.public_jwk) as JWK;
+  return {
+    kid: row.kid,
+    privateKey: (await importJWK(JSON.parse(row.private_jwk), 'RS256')) as CryptoKey,
+    publicKey: (await importJWK(publicJwk, 'RS256')) as CryptoKey,
+    publicJwk,
+    createdAt: row.created_at,
+    retiredAt: row.retired_at,
+  };
 }

@@ -5,7 +5,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../../src/config.ts';
 import { createContainer } from '../../src/container.ts';
-import { ROOT } from '../helpers/server-process.ts';
+import { decodeProtectedHeader } from 'jose';
+import { ROOT, startServer } from '../helpers/server-process.ts';
 import { tempDir } from '../helpers/app.ts';
 
 const BIN = path.join(ROOT, 'bin/easel.ts');
@@ -93,6 +94,47 @@ describe('easel CLI', () => {
     expect(after.kids).toEqual(expect.arrayContaining([...before, kid]));
   });
 
+  it('lists the JWT keys and retires one: a running server refuses its tokens within JWT_KEYS_RELOAD_SECONDS', async () => {
+    const server = await startServer({ ...env, JWT_KEYS_RELOAD_SECONDS: '1' });
+    try {
+      const login = async () => (await (await fetch(`${server.url}/auth/guest-login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json()).access_token as string;
+      const me = async (token: string) => (await fetch(`${server.url}/auth/me`, { headers: { authorization: `Bearer ${token}` } })).status;
+      const token = await login();
+      const listed = await easel(['jwt', 'list', '--json'], env);
+      expect(listed.code).toBe(0);
+      const keys = JSON.parse(listed.stdout) as Array<{ kid: string; signing: boolean; retired_at: number | null }>;
+      const signing = keys.find((k) => k.signing)!;
+      expect(keys.filter((k) => k.signing)).toHaveLength(1);
+      expect(listed.stdout).not.toMatch(/"d"|private/); // never the key material
+
+      const rotated = /New signing key (\S+)/.exec((await easel(['jwt', 'rotate'], env)).stdout)![1]!;
+      const retired = await easel(['jwt', 'retire', '--kid', signing.kid], env);
+      expect(retired).toMatchObject({ code: 0, stdout: `Retired ${signing.kid}\n` });
+      const deadline = Date.now() + 5_000;
+      while ((await me(token)) === 200 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(await me(token)).toBe(401);
+      // By then the server has the new key too, and signs with it.
+      expect(decodeProtectedHeader(await login()).kid).toBe(rotated);
+
+      const table = (await easel(['jwt', 'list'], env)).stdout;
+      expect(table).toMatch(new RegExp(`^${rotated}  \\d{4}-\\S+  signing$`, 'm'));
+      expect(table).toMatch(new RegExp(`^${signing.kid}  \\d{4}-\\S+  retired \\d{4}-`, 'm'));
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('refuses to retire an unknown key or the only key that can sign, and needs --kid', async () => {
+    const list = async () => JSON.parse((await easel(['jwt', 'list', '--json'], env)).stdout) as Array<{ kid: string; signing: boolean; retired_at: number | null }>;
+    for (const k of (await list()).filter((k) => !k.signing && k.retired_at === null)) expect((await easel(['jwt', 'retire', '--kid', k.kid], env)).code).toBe(0);
+    const signing = (await list()).find((k) => k.signing)!;
+    const last = await easel(['jwt', 'retire', '--kid', signing.kid], env);
+    expect(last).toMatchObject({ code: 1, stderr: `easel: JWT key ${signing.kid} is the only key left to sign with: rotate first, then retire it\n` });
+    expect((await list()).find((k) => k.kid === signing.kid)).toMatchObject({ signing: true, retired_at: null });
+    expect(await easel(['jwt', 'retire', '--kid', 'nope'], env)).toMatchObject({ code: 1, stderr: 'easel: No JWT key nope\n' });
+    expect(await easel(['jwt', 'retire'], env)).toMatchObject({ code: 2, stderr: 'easel: --kid <kid> is required\n' });
+  });
+
   it('prunes media files no row refers to, once they are older than the grace period', async () => {
     const mediaDir = path.join(dataDir, 'media');
     const write = (key: string, ageHours: number) => {
@@ -124,7 +166,7 @@ describe('easel CLI', () => {
   });
 
   it('prints help for every command with exit code 0', async () => {
-    for (const args of [['--help'], ['serve', '--help'], ['migrate', '--help'], ['keys', '--help'], ['keys', 'create', '--help'], ['users', 'list', '--help'], ['media', 'prune', '--help'], ['jwt', 'rotate', '--help']]) {
+    for (const args of [['--help'], ['serve', '--help'], ['migrate', '--help'], ['keys', '--help'], ['keys', 'create', '--help'], ['users', 'list', '--help'], ['media', 'prune', '--help'], ['jwt', 'rotate', '--help'], ['jwt', 'list', '--help'], ['jwt', 'retire', '--help']]) {
       const res = await easel(args, env);
       expect(res.code, args.join(' ')).toBe(0);
       expect(res.stdout, args.join(' ')).toMatch(/^Usage: easel/);

@@ -204,4 +204,39 @@ describe('key ring across instances', () => {
       await a.close();
     }
   });
+
+  it('a key retired on one instance stops verifying on another within JWT_KEYS_RELOAD_SECONDS; the last signing key is never retired', async () => {
+    const a = await startApp('postgres');
+    const { createContainer } = await import('../../src/container.ts');
+    const { loadConfig } = await import('../../src/config.ts');
+    const { buildApp } = await import('../../src/app.ts');
+    const container = await createContainer(loadConfig({ ...a.env, JWT_KEYS_RELOAD_SECONDS: '1' }));
+    const b = await buildApp(container, { logger: false });
+    const me = (token: string) => b.inject({ method: 'GET', url: '/auth/me', headers: { authorization: `Bearer ${token}` } });
+    try {
+      const before = await a.guest();
+      const oldKid = decodeProtectedHeader(before.token).kid!;
+      const newKid = await a.container.keys.rotate();
+      expect((await me(before.token)).statusCode).toBe(200); // b has verified it (and remembers it)
+      await a.container.keys.retire(oldKid);
+      // b learns of the retirement from the database at its next reload, with no token to prompt it.
+      const deadline = Date.now() + 5_000;
+      let status = 200;
+      while (status === 200 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        status = (await me(before.token)).statusCode;
+      }
+      expect(status).toBe(401);
+      expect(container.keys.jwks().keys.map((k) => k.kid)).toEqual([newKid]);
+      // The one key left signs every new token: retiring it is refused, on the database itself.
+      await expect(a.container.keys.retire(newKid)).rejects.toThrow(/only key left to sign with/);
+      await expect(a.container.keys.retire('no-such-kid')).rejects.toThrow(/No JWT key no-such-kid/);
+      await a.container.keys.retire(oldKid); // already retired: nothing to do
+      expect((await a.container.keys.list()).map((k) => [k.kid, k.signing, k.retired_at === null])).toEqual([[newKid, true, true], [oldKid, false, false]]);
+    } finally {
+      await b.close();
+      await container.close();
+      await a.close();
+    }
+  });
 });

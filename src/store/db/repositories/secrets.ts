@@ -29,7 +29,20 @@ export class SecretsRepository {
     await this.db.insertInto('jwt_keys').values(row).execute();
   }
 
-  async retireJwtKey(kid: string, now: number): Promise<void> {
-    await this.db.updateTable('jwt_keys').set({ retired_at: now }).where('kid', '=', kid).execute();
+  /**
+   * Retires a key that is not retired yet, provided another key stays that can sign, in one statement.
+   * False when nothing was retired (no such key, already retired, or the last active one).
+   */
+  async retireJwtKey(kid: string, now: number): Promise<boolean> {
+    const result = await this.db
+      .updateTable('jwt_keys')
+      .set({ retired_at: now })
+      .where('kid', '=', kid)
+      .where('retired_at', 'is', null)
+      .where(({ exists, selectFrom }) =>
+        exists(selectFrom('jwt_keys as other').select('other.kid').where('other.kid', '<>', kid).where('other.retired_at', 'is', null)),
+      )
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
   }
 }
