@@ -1,7 +1,8 @@
-// The least a Node proxy can do, as a reference for the overhead and image benchmarks: read the request, send
-// it on a kept-alive socket to the upstream and stream the answer back. No authentication, validation,
-// routing, logging or metrics: its CPU per request is what node:http and loopback TCP cost on this machine,
-// the floor under any gateway written in Node. Run as its own process: PORT=… UPSTREAM=http://… node bench/lib/bare-proxy.ts
+// The least a proxy on node:http can do, as a reference for the overhead and image benchmarks: read the
+// request, send it on a kept-alive socket to the upstream and stream the answer back. No authentication,
+// validation, routing, logging or metrics: its CPU per request is what node:http and loopback TCP cost on
+// this machine, the floor under any gateway on node:http.
+// Run as its own process: PORT=… UPSTREAM=http://… node bench/lib/bare-proxy.ts
 import http from 'node:http';
 
 const upstream = new URL(process.env.UPSTREAM ?? 'http://127.0.0.1:1');

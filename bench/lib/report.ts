@@ -163,7 +163,7 @@ export function evaluateGoals(results: BenchResults, rates: number[]): Goal[] {
     const proxy = o.targets['easel-proxy']?.max?.rps;
     const vsPortkey = ratio(proxy, o.targets.portkey?.max?.rps);
     const vsDirect = ratio(proxy, o.targets.direct?.max?.rps);
-    // What the bare node:http proxy reached in the same run: the most any Node gateway could show here.
+    // What the bare node:http proxy reached in the same run: the most a gateway on node:http could show here.
     const bare = o.targets['bare-proxy']?.max?.rps;
     const floor = (r: number | undefined) => (r === undefined ? '' : ` (bare proxy: ${times(r)})`);
     add('proxy path throughput vs Portkey', '≥ 5×', times(vsPortkey) + floor(ratio(bare, o.targets.portkey?.max?.rps)), vsPortkey === undefined ? null : vsPortkey >= 5);

@@ -1,6 +1,7 @@
 // 1. Overhead and throughput: the same mock upstream reached directly, through a bare node:http proxy (the
-// floor under any Node gateway), through Easel's proxy path (no conversation), through Easel's full path
-// (token, conversation history replayed, turn appended) and through Portkey. Fixed rates (open loop) for added latency, then autocannon for maximum throughput.
+// floor under any gateway on node:http), through Easel's proxy path (no conversation), through Easel's
+// full path (token, conversation history replayed, turn appended) and through Portkey. Fixed rates (open
+// loop) for added latency, then autocannon for maximum throughput.
 import type { Settings } from '../lib/settings.ts';
 import type { RequestSpec } from '../lib/http-client.ts';
 import { runPaced, type PacedResult } from '../lib/paced-load.ts';
