@@ -48,6 +48,12 @@ export interface UpstreamRequest {
   /** Longest silence allowed, waiting for the response or between two chunks of it. */
   idleTimeoutMs: number;
   signal?: AbortSignal;
+  /**
+   * Send once more, on a new connection, when a kept-alive one turns out to have been closed by the
+   * upstream (a reset before any answer). Usually the upstream had closed it idle and never saw the
+   * request, but it may also have crashed while working on it: only for calls that may run twice.
+   */
+  resendIfStale?: boolean;
 }
 
 /** Sends the request and resolves with the response once its headers are in; the body is left to read. */
@@ -55,8 +61,7 @@ export async function send(request: UpstreamRequest): Promise<IncomingMessage> {
   try {
     return await attempt(request);
   } catch (error) {
-    // A kept-alive connection the upstream had just closed: the request never reached it, so try once more.
-    if ((error as { staleSocket?: boolean }).staleSocket && !request.signal?.aborted) return attempt(request);
+    if (request.resendIfStale && (error as { staleSocket?: boolean }).staleSocket && !request.signal?.aborted) return attempt(request);
     throw error;
   }
 }

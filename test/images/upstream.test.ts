@@ -177,6 +177,23 @@ describe.each(DATABASES)('an OpenAI-compatible image provider on %s', (kind) => 
     });
   });
 
+  it('does not send a call again when the provider resets a kept-alive connection after reading it: it may have begun, and billed, the work', async () => {
+    expect((await generate({ prompt: 'keeps a connection alive' })).statusCode).toBe(200);
+    let reset = true;
+    upstream.handler = (req, res) => {
+      if (!reset) return base64Style(red)(req, res);
+      reset = false;
+      res.socket!.resetAndDestroy();
+    };
+    upstream.requests.length = 0;
+    const media = await countRows(t, 'media');
+    const res = await generate({ prompt: 'x' });
+    expect(res.statusCode).toBe(500);
+    expect(res.json().error).toMatchObject({ type: 'provider_error', message: expect.stringMatching(/image provider.*(reset|hang up)/i) });
+    expect(upstream.requests).toHaveLength(1);
+    expect(await countRows(t, 'media')).toBe(media);
+  });
+
   it('forwards edits as multipart to /v1/images/edits', async () => {
     const mask = await png(64, 64, '#000000');
     const form = await multipart({ 'image[]': [blob(red, 'image/png'), blob(blue, 'image/png')], mask: blob(mask, 'image/png'), prompt: 'make it blue', n: '2', model: 'gpt-image-1', quality: 'low' });

@@ -89,7 +89,7 @@ export class OpenAICompatibleChat implements ChatProvider {
   }
 
   private async fetchModels(): Promise<ModelInfo[]> {
-    const response = await this.call(() => send({ method: 'GET', url: this.modelsUrl, headers: this.headers('application/json'), idleTimeoutMs: Math.min(this.timeoutMs, MODELS_TIMEOUT_MS) }), undefined);
+    const response = await this.call(() => send({ method: 'GET', url: this.modelsUrl, headers: this.headers('application/json'), idleTimeoutMs: Math.min(this.timeoutMs, MODELS_TIMEOUT_MS), resendIfStale: true }), undefined);
     const bytes = await this.read(response);
     if (response.statusCode! >= 300) throw this.statusError(response, bytes);
     let data: unknown;
@@ -112,7 +112,9 @@ export class OpenAICompatibleChat implements ChatProvider {
 
   private post(request: ChatRequest, accept: string, signal?: AbortSignal): Promise<IncomingMessage> {
     const headers = { ...this.headers(accept), 'content-type': 'application/json' };
-    return this.call(() => send({ method: 'POST', url: this.completionsUrl, headers, body: request.json(), idleTimeoutMs: this.timeoutMs, signal }), signal);
+    // A chat call costs little next to an image, and a kept-alive connection the provider closed while idle
+    // is far likelier than a crash mid-call: send it again (Node's usual stale-socket rule). Images never are.
+    return this.call(() => send({ method: 'POST', url: this.completionsUrl, headers, body: request.json(), idleTimeoutMs: this.timeoutMs, signal, resendIfStale: true }), signal);
   }
 
   /** Only Easel's provider key goes upstream; the caller's own token never does. */
