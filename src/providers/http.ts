@@ -3,10 +3,18 @@
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 
+/**
+ * A pooled connection idle this long is closed. Many servers close theirs after 5 s without saying so in a
+ * Keep-Alive header (uvicorn, which serves vLLM and most stable-diffusion UIs); a call sent on a connection
+ * the server is closing at that moment fails, and an image call is never sent again (see resendIfStale).
+ * Servers that announce a shorter timeout are closed on 1 s before it (Node's own rule).
+ */
+const IDLE_CONNECTION_MS = 4_000;
+
 // One pool per process: connections to the provider are reused across requests.
 const agents = {
-  'http:': new http.Agent({ keepAlive: true, scheduling: 'lifo' }),
-  'https:': new https.Agent({ keepAlive: true, scheduling: 'lifo' }),
+  'http:': new http.Agent({ keepAlive: true, scheduling: 'lifo', timeout: IDLE_CONNECTION_MS }),
+  'https:': new https.Agent({ keepAlive: true, scheduling: 'lifo', timeout: IDLE_CONNECTION_MS }),
 };
 
 /** http.request options for a URL, worked out once per URL object (reading a URL's parts is not free). */

@@ -1,12 +1,13 @@
-// The upstream HTTP client on a real loopback server whose kept-alive connection breaks under a request:
-// a call marked resendIfStale goes once more on a new connection, any other fails with the reset (an image
-// provider may have started, and billed, the work it was sent).
+// The upstream HTTP client's kept-alive connections, on a real loopback server. When one breaks under a
+// request, a call marked resendIfStale goes once more on a new connection and any other fails with the
+// reset (an image provider may have started, and billed, the work it was sent). Idle ones are closed
+// before a server's unannounced 5 s timeout, never under a call that is waiting for its answer.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readBody, send } from '../../src/providers/http.ts';
 
-describe('upstream requests on a kept-alive connection the upstream resets', () => {
+describe('upstream requests on kept-alive connections', () => {
   let server: http.Server;
   let url: URL;
   /** Requests the upstream read in full, and the connection each came on. */
@@ -58,4 +59,22 @@ describe('upstream requests on a kept-alive connection the upstream resets', () 
     await expect(post()).rejects.toMatchObject({ code: 'ECONNRESET' });
     expect(received).toEqual([{ connection: 1 }, { connection: 1 }]);
   });
+
+  it('closes a pooled connection idle for 4 s, before a server that closes its own after 5 s unannounced would', async () => {
+    server.keepAliveTimeout = 0; // no Keep-Alive header, and no idle close of its own
+    expect(await post()).toBe('ok');
+    expect(await post()).toBe('ok');
+    await new Promise((resolve) => setTimeout(resolve, 4_300));
+    expect(await post()).toBe('ok');
+    expect(received).toEqual([{ connection: 1 }, { connection: 1 }, { connection: 2 }]);
+  }, 10_000);
+
+  it('still waits out an upstream silent for longer than that, up to the call\'s own idle timeout', async () => {
+    expect(await post()).toBe('ok'); // a pooled connection, with the pool's idle timer on it
+    const quick = server.listeners('request')[0] as http.RequestListener;
+    server.removeAllListeners('request');
+    server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => setTimeout(() => quick(req, res), 4_500));
+    expect(await post()).toBe('ok');
+    expect(received).toEqual([{ connection: 1 }, { connection: 1 }]);
+  }, 10_000);
 });
