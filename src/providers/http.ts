@@ -4,10 +4,10 @@ import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 
 /**
- * A pooled connection idle this long is closed. Many servers close theirs after 5 s without saying so in a
- * Keep-Alive header (uvicorn, which serves vLLM and most stable-diffusion UIs); a call sent on a connection
- * the server is closing at that moment fails, and an image call is never sent again (see resendIfStale).
- * Servers that announce a shorter timeout are closed on 1 s before it (Node's own rule).
+ * A pooled connection idle this long is closed. Servers such as uvicorn (vLLM, AUTOMATIC1111's web UI)
+ * close theirs after 5 s by default; a call sent on a connection the server is closing at that moment
+ * fails, and an image call is never sent again (see resendIfStale). Servers that announce a shorter
+ * timeout in a Keep-Alive header are left 1 s before it (Node's own rule).
  */
 const IDLE_CONNECTION_MS = 4_000;
 
