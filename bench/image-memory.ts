@@ -2,7 +2,7 @@
 // V8's GC helpers), peak RSS, and with SMAPS=1 the resident memory by mapping (the malloc heap, anonymous
 // memory, the node binary) before and after; TRACE_GC=1 counts the collections. Node flags for Easel go in
 // EASEL_NODE_ARGS; EASEL_FROM=bundle runs the bundle as npm start does (default: source).
-// Usage: node bench/threads.ts [seconds=5]
+// Usage: node bench/image-memory.ts [seconds=5]
 import fs from 'node:fs';
 import { runClosedLoop } from './lib/closed-loop.ts';
 import { noisyPng } from './lib/fixtures.ts';
@@ -28,8 +28,7 @@ function threads(pid: number): Map<string, number> {
     const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
     const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const key = `${name}`;
-    out.set(key, (out.get(key) ?? 0) + Number(f[11]) + Number(f[12]));
+    out.set(name, (out.get(name) ?? 0) + Number(f[11]) + Number(f[12]));
   }
   return out;
 }

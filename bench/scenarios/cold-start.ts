@@ -74,28 +74,21 @@ async function bootAndRestart(settings: Settings, log: (line: string) => void, f
   const compileCache = fs.mkdtempSync(path.join(os.tmpdir(), 'easel-bench-compile-cache-'));
   const env: Record<string, string> = from === 'bundle' ? { NODE_COMPILE_CACHE: compileCache } : {};
   try {
-    // First boot: no database, no keys. The first authenticated request needs a guest login first.
+    // Spawn to /healthz, then to the first authenticated request (on a first boot, a guest login comes first).
     let token = '';
-    const first = await measured(settings, log, async () => {
-      const easel = await startEasel({ name: `cold-start-${from}`, dataDir, from, env });
-      const readyAt = performance.now();
-      token = (await guestLogin(easel)).token;
-      await authenticated(easel.url, token);
-      const times = { healthzMs: easel.startupMs, authenticatedMs: easel.startupMs + performance.now() - readyAt };
-      await easel.stop();
-      return times;
-    });
-    record(mode.firstBoot, first);
-    // Restart on the same data, with a token issued before.
-    const again = await measured(settings, log, async () => {
-      const easel = await startEasel({ name: `cold-start-${from}`, dataDir, from, env });
-      const readyAt = performance.now();
-      await authenticated(easel.url, token);
-      const times = { healthzMs: easel.startupMs, authenticatedMs: easel.startupMs + performance.now() - readyAt };
-      await easel.stop();
-      return times;
-    });
-    record(mode.restart, again);
+    const start = (firstBoot: boolean) =>
+      measured(settings, log, async () => {
+        const easel = await startEasel({ name: `cold-start-${from}`, dataDir, from, env });
+        const readyAt = performance.now();
+        if (firstBoot) token = (await guestLogin(easel)).token;
+        await authenticated(easel.url, token);
+        const times = { healthzMs: easel.startupMs, authenticatedMs: easel.startupMs + performance.now() - readyAt };
+        await easel.stop();
+        return times;
+      });
+    // First boot: no database, no keys. Then a restart on the same data, with the token issued before.
+    record(mode.firstBoot, await start(true));
+    record(mode.restart, await start(false));
   } finally {
     fs.rmSync(dataDir, { recursive: true, force: true });
     fs.rmSync(compileCache, { recursive: true, force: true });

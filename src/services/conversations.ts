@@ -54,6 +54,11 @@ function listView<T extends { id: string }>(data: T[], hasMore: boolean): ListVi
   return { object: 'list', data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: hasMore };
 }
 
+/** Missing and someone else's alike: a conversation's existence is not told to others. */
+function conversationNotFound(id: string) {
+  return notFound(`Conversation '${id}' not found`, 'conversation_id');
+}
+
 interface Append {
   conversationId: string;
   rows: NewItemRow[];
@@ -121,7 +126,7 @@ export class ConversationsService {
   /** The caller's conversation, or 404 whether it is missing or someone else's. */
   async own(userId: string, id: string): Promise<ConversationRow> {
     const row = await this.conversations.findOwned(id, userId);
-    if (!row) throw notFound(`Conversation '${id}' not found`, 'conversation_id');
+    if (!row) throw conversationNotFound(id);
     return row;
   }
 
@@ -142,7 +147,7 @@ export class ConversationsService {
   }
 
   async delete(userId: string, id: string): Promise<{ id: string; object: 'conversation.deleted'; deleted: true }> {
-    if (!(await this.conversations.delete(id, userId))) throw notFound(`Conversation '${id}' not found`, 'conversation_id');
+    if (!(await this.conversations.delete(id, userId))) throw conversationNotFound(id);
     return { id, object: 'conversation.deleted', deleted: true };
   }
 
@@ -217,7 +222,7 @@ export class ConversationsService {
   /** Each item's data (JSON) of the caller's conversation in order, for replay to a model; 404 as own(). */
   async ownedHistory(userId: string, id: string): Promise<string[]> {
     const data = await this.conversations.ownedItemData(id, userId);
-    if (!data) throw notFound(`Conversation '${id}' not found`, 'conversation_id');
+    if (!data) throw conversationNotFound(id);
     return data;
   }
 }

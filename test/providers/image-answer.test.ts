@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ImagesAnswerReader, parseImagesAnswer, type ImagesAnswer } from '../../src/providers/image/answer.ts';
+import { ImagesAnswerReader, type ImagesAnswer } from '../../src/providers/image/answer.ts';
 import { Base64Sink } from '../../src/providers/image/base64.ts';
 
 type Answer = { data: Array<{ b64_json?: unknown }> };
@@ -36,7 +36,7 @@ const base64 = fc.tuple(fc.uint8Array({ maxLength: 300 }), fc.boolean(), fc.bool
   return { text: wrapped ? text.replace(/(.{76})/g, '$1\n') : text, canonical: Buffer.from(bytes).toString('base64') };
 });
 
-describe('parseImagesAnswer', () => {
+describe('an images answer read whole', () => {
   it('reads the same answer as JSON.parse, for answers of every shape', () => {
     const image = fc.record({ b64_json: fc.oneof(base64, fc.constant(null)), revised_prompt: fc.string(), url: fc.webUrl() }, { requiredKeys: [] });
     const answer = fc.record({ created: fc.integer(), data: fc.array(image, { maxLength: 4 }), model: fc.string(), extra: fc.jsonValue() }, { requiredKeys: ['data'] });
@@ -58,7 +58,7 @@ describe('parseImagesAnswer', () => {
   });
 
   it('cuts clean base64 out of the text instead of parsing it', () => {
-    const answer = parseImagesAnswer(Buffer.from('{"data":[{"b64_json":"QUJD"},{"b64_json" : "REVG","revised_prompt":"p"}]}'));
+    const answer = readInPieces(Buffer.from('{"data":[{"b64_json":"QUJD"},{"b64_json" : "REVG","revised_prompt":"p"}]}'));
     const data = (answer.json as { data: Array<{ b64_json: string }> }).data;
     expect(data.map((d) => d.b64_json)).not.toContain('QUJD');
     expect(data.map((d) => d.b64_json)).not.toContain('REVG');
@@ -66,7 +66,7 @@ describe('parseImagesAnswer', () => {
   });
 
   it('leaves values with JSON escapes to JSON.parse', () => {
-    const answer = parseImagesAnswer(Buffer.from('{"data":[{"b64_json":"QU\\/C\\nREVG"}]}'));
+    const answer = readInPieces(Buffer.from('{"data":[{"b64_json":"QU\\/C\\nREVG"}]}'));
     const [item] = (answer.json as Answer).data;
     expect(item!.b64_json).toBe('QU/C\nREVG');
   });
@@ -78,16 +78,16 @@ describe('parseImagesAnswer', () => {
 
   it('refuses base64 with a stray character, decoded on the way or not', () => {
     for (const text of ['{"data":[{"b64_json":"QU*D"}]}', '{"data":[{"b64_json":"QU*\\nD"}]}']) {
-      const answer = parseImagesAnswer(Buffer.from(text));
+      const answer = readInPieces(Buffer.from(text));
       const [item] = (answer.json as { data: Array<{ b64_json: string }> }).data;
       expect(() => answer.imageOf(item!.b64_json, 'an image')).toThrow('Image provider returned an image that is not valid base64');
     }
   });
 
   it('throws on what is not JSON', () => {
-    expect(() => parseImagesAnswer(Buffer.from('<html>oops</html>'))).toThrow(SyntaxError);
-    expect(() => parseImagesAnswer(Buffer.from('{"data":[{"b64_json":"QUJD"'))).toThrow(SyntaxError);
-    expect(() => parseImagesAnswer(Buffer.from('{"data":[{"b64_json":"QUJD"}]} trailing'))).toThrow(SyntaxError);
+    expect(() => readInPieces(Buffer.from('<html>oops</html>'))).toThrow(SyntaxError);
+    expect(() => readInPieces(Buffer.from('{"data":[{"b64_json":"QUJD"'))).toThrow(SyntaxError);
+    expect(() => readInPieces(Buffer.from('{"data":[{"b64_json":"QUJD"}]} trailing'))).toThrow(SyntaxError);
   });
 });
 

@@ -155,10 +155,3 @@ export class ImagesAnswerReader {
     if (bytes.length > 0) this.skeleton.push(Buffer.from(bytes));
   }
 }
-
-/** Reads a whole answer at once (see ImagesAnswerReader). */
-export function parseImagesAnswer(body: Buffer): ImagesAnswer {
-  const reader = new ImagesAnswerReader(body.length);
-  reader.push(body);
-  return reader.finish();
-}

@@ -40,7 +40,7 @@ export class ModelTable<A> {
       // No model and no default: a provider that takes any model gets none and uses its own default.
       const open = this.openRoutes(undefined);
       if (open.length > 0) return open;
-      const first = this.members.flatMap((m) => m.provider.spec.models).find((m) => m.kind === this.kind);
+      const first = this.declaredModels()[0];
       if (first) return this.routes(first.id);
       throw new ApiError(404, 'not_found_error', `No ${this.kind} model is configured.`, { param: 'model', code: 'model_not_found' });
     }
@@ -57,7 +57,12 @@ export class ModelTable<A> {
 
   /** The id of the declared model of this kind that `name` is an alias of. */
   aliasTarget(name: string): string | undefined {
-    return this.members.flatMap((member) => member.provider.spec.models).find((m) => m.kind === this.kind && m.aliases.includes(name))?.id;
+    return this.declaredModels().find((m) => m.aliases.includes(name))?.id;
+  }
+
+  /** The models of this kind that the providers declare, in the providers' order. */
+  private declaredModels() {
+    return this.members.flatMap((member) => member.provider.spec.models.filter((m) => m.kind === this.kind));
   }
 
   private openRoutes(model: string | undefined): Route<A>[] {
